@@ -1,0 +1,25 @@
+// Package scaffold holds the app template that the scaffold command renders.
+//
+// The command itself lives in cmd/scaffold; the renderer in internal/generate.
+package scaffold
+
+import (
+	"embed"
+	"io/fs"
+)
+
+// embedded keeps the template tree; "all:" keeps dotfiles such as .gitignore.
+//
+//go:embed all:templates
+var embedded embed.FS
+
+// Templates returns the app template tree. Files whose names end in ".tmpl"
+// are rendered with [[ ]] delimiters and lose the suffix; every other file is
+// copied as it is.
+func Templates() fs.FS {
+	sub, err := fs.Sub(embedded, "templates")
+	if err != nil {
+		panic(err) // "templates" is a valid path: fs.Sub cannot fail here
+	}
+	return sub
+}

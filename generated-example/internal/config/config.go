@@ -1,0 +1,106 @@
+// Package config reads the app's settings from the environment, once, at
+// start-up, and checks them so that a bad value stops the app with a clear
+// message instead of failing later at request time.
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Config holds every setting the app reads from its environment.
+type Config struct {
+	// Port is the TCP port to listen on (PORT; Heroku sets it).
+	Port int
+
+	// MemcachedServers lists the memcached servers as host:port
+	// (MEMCACHIER_SERVERS, comma-separated). Empty means the app caches in
+	// memory.
+	MemcachedServers []string
+	// MemcachedUsername and MemcachedPassword authenticate every new
+	// connection (MEMCACHIER_USERNAME, MEMCACHIER_PASSWORD).
+	MemcachedUsername string
+	MemcachedPassword string
+
+	// SessionSecret signs session cookies (SESSION_SECRET). Empty means the
+	// caller makes up a random one, which logs everyone out on restart.
+	SessionSecret string
+
+	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL). Empty
+	// means the app keeps its data in memory.
+	DatabaseURL string
+}
+
+// DefaultPort is the port used when PORT is unset, as in the Flask guide.
+const DefaultPort = 5000
+
+// MinSecretLength is the shortest SESSION_SECRET accepted: 32 bytes, the
+// size of an HMAC-SHA256 key. Heroku's app.json generator makes 64.
+const MinSecretLength = 32
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests). It reports every problem it finds in one line.
+func Load(getenv func(string) string) (Config, error) {
+	var cfg Config
+	var problems []string
+	bad := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+
+	cfg.Port = DefaultPort
+	if v := getenv("PORT"); v != "" {
+		port, err := strconv.Atoi(v)
+		if err != nil || port < 1 || port > 65535 {
+			bad("PORT=%q is not a port number (1-65535)", v)
+		}
+		cfg.Port = port
+	}
+
+	if v := getenv("MEMCACHIER_SERVERS"); strings.TrimSpace(v) != "" {
+		servers, err := parseServers(v)
+		if err != nil {
+			bad("MEMCACHIER_SERVERS: %v", err)
+		}
+		cfg.MemcachedServers = servers
+	}
+	cfg.MemcachedUsername = getenv("MEMCACHIER_USERNAME")
+	cfg.MemcachedPassword = getenv("MEMCACHIER_PASSWORD")
+	if (cfg.MemcachedUsername == "") != (cfg.MemcachedPassword == "") {
+		bad("set both MEMCACHIER_USERNAME and MEMCACHIER_PASSWORD, or neither")
+	}
+
+	cfg.SessionSecret = getenv("SESSION_SECRET")
+	if n := len(cfg.SessionSecret); n > 0 && n < MinSecretLength {
+		bad("SESSION_SECRET is %d bytes, want at least %d (for example: openssl rand -hex 32)", n, MinSecretLength)
+	}
+
+	cfg.DatabaseURL = getenv("DATABASE_URL")
+
+	if len(problems) > 0 {
+		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	}
+	return cfg, nil
+}
+
+// parseServers splits a comma-separated server list and checks that every
+// entry is host:port, so that a typo is a start-up error that names it.
+func parseServers(list string) ([]string, error) {
+	var servers []string
+	for i, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, fmt.Errorf("entry %d is empty in %q", i+1, list)
+		}
+		host, port, err := net.SplitHostPort(s)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("%q is not host:port (for example mc1.example.com:11211)", s)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q has a bad port %q", s, port)
+		}
+		servers = append(servers, s)
+	}
+	return servers, nil
+}

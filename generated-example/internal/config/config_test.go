@@ -1,0 +1,114 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// env turns a map into a getenv function.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoad(t *testing.T) {
+	secret := strings.Repeat("s", MinSecretLength)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Config
+	}{
+		{
+			name: "nothing set",
+			env:  nil,
+			want: Config{Port: DefaultPort},
+		},
+		{
+			name: "everything set",
+			env: map[string]string{
+				"PORT":                "8080",
+				"MEMCACHIER_SERVERS":  "mc1.example.com:11211, mc2.example.com:11211",
+				"MEMCACHIER_USERNAME": "user",
+				"MEMCACHIER_PASSWORD": "pass",
+				"SESSION_SECRET":      secret,
+				"DATABASE_URL":        "postgres://localhost/app",
+			},
+			want: Config{
+				Port:              8080,
+				MemcachedServers:  []string{"mc1.example.com:11211", "mc2.example.com:11211"},
+				MemcachedUsername: "user",
+				MemcachedPassword: "pass",
+				SessionSecret:     secret,
+				DatabaseURL:       "postgres://localhost/app",
+			},
+		},
+		{
+			name: "IPv6 server",
+			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
+			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(env(tt.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // a substring of the error
+	}{
+		{"port not a number", map[string]string{"PORT": "http"}, `PORT="http"`},
+		{"port out of range", map[string]string{"PORT": "70000"}, `PORT="70000"`},
+		{"server without port", map[string]string{"MEMCACHIER_SERVERS": "host-without-port"}, `"host-without-port" is not host:port`},
+		{"empty server entry", map[string]string{"MEMCACHIER_SERVERS": "a:11211,,b:11211"}, "entry 2 is empty"},
+		{"bad server port", map[string]string{"MEMCACHIER_SERVERS": "a:memcache"}, `bad port "memcache"`},
+		{"username without password", map[string]string{"MEMCACHIER_USERNAME": "u"}, "set both"},
+		{"short secret", map[string]string{"SESSION_SECRET": "dev"}, "SESSION_SECRET is 3 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil {
+				t.Fatalf("Load succeeded, want an error containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %q, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q spans several lines, want one", err)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{"PORT": "x", "SESSION_SECRET": "short"}))
+	if err == nil {
+		t.Fatal("Load succeeded, want an error")
+	}
+	for _, want := range []string{"PORT", "SESSION_SECRET"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestLoadNeverEchoesPassword(t *testing.T) {
+	_, err := Load(env(map[string]string{"MEMCACHIER_PASSWORD": "hunter2-secret"}))
+	if err == nil {
+		t.Fatal("Load succeeded, want an error")
+	}
+	if strings.Contains(err.Error(), "hunter2-secret") {
+		t.Errorf("error %q contains the password", err)
+	}
+}

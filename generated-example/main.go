@@ -1,0 +1,98 @@
+// Command generated-example serves the generated-example web app.
+//
+// It reads its configuration from the environment (see README.md), listens
+// on $PORT (5000 by default) and shuts down gracefully on SIGTERM, which is
+// how Heroku stops a dyno.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/web"
+)
+
+// shutdownTimeout is how long in-flight requests get to finish after
+// SIGTERM. Heroku kills the process 30 seconds after SIGTERM.
+const shutdownTimeout = 25 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stdout, nil))
+	if err := run(ctx, os.Getenv, logger); err != nil {
+		logger.Error("exit", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the app from the environment and serves until ctx is done.
+func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.SessionSecret == "" {
+		cfg.SessionSecret = randomSecret()
+		logger.Warn("SESSION_SECRET is not set: using a random secret, so sessions end when the app restarts")
+	}
+
+	handler, err := web.NewServer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: handler,
+		// Explicit timeouts: the zero values mean "wait forever", which lets
+		// slow clients hold connections open.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return err
+	}
+	logger.Info("listening", "addr", ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", "timeout", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// randomSecret returns 32 random bytes, hex-encoded. crypto/rand.Read
+// never fails: it crashes the program rather than return weak bytes.
+func randomSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFlagMatrix generates an app for every supported combination of NAME
+// form and flags, then builds, vets and tests each one with the go command,
+// and installs it the way Heroku's buildpack does to check that the
+// Procfile runs the binary that gets built. The build cache is shared, so
+// only the first case compiles the dependencies.
+func TestFlagMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests several generated apps; skipped with -short")
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		setup func(t *testing.T) // runs in the working directory first
+		dir   string
+	}{
+		{name: "plain name", args: []string{"new", "shop"}, dir: "shop"},
+		{name: "module path with dashes", args: []string{"new", "github.com/acme/my-shop"}, dir: "my-shop"},
+		{name: "major version with dots", args: []string{"new", "example.com/acme/shop.io/v2"}, dir: "shop.io"},
+		{name: "--module and a directory path", args: []string{"new", "./apps/web", "--module", "github.com/acme/web-app"}, dir: "apps/web"},
+		{
+			name: "--force into a repository",
+			args: []string{"new", "github.com/acme/shop", "--force"},
+			dir:  "shop",
+			setup: func(t *testing.T) {
+				mustWrite(t, "shop/.git/HEAD", "ref: refs/heads/main\n")
+				mustWrite(t, "shop/NOTES.md", "keep me\n")
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			if tt.setup != nil {
+				tt.setup(t)
+			}
+			if _, _, err := runCLI(t, tt.args...); err != nil {
+				t.Fatalf("scaffold %s: %v", strings.Join(tt.args, " "), err)
+			}
+			dir, err := filepath.Abs(tt.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gobin := filepath.Join(dir, "bin")
+			goCmd(t, dir, nil, "build", "./...")
+			goCmd(t, dir, nil, "vet", "./...")
+			goCmd(t, dir, nil, "test", "-count=1", "./...")
+			goCmd(t, dir, []string{"GOBIN=" + gobin}, "install", "-tags", "heroku", ".")
+
+			procfile, err := os.ReadFile(filepath.Join(dir, "Procfile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin, ok := strings.CutPrefix(strings.TrimSpace(string(procfile)), "web: ")
+			if !ok {
+				t.Fatalf("Procfile %q has no web process", procfile)
+			}
+			if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+				t.Errorf("Procfile runs %s, which go install did not build: %v", bin, err)
+			}
+		})
+	}
+}
+
+// goCmd runs the go command in dir with a read-only module graph, which
+// proves that go.mod and go.sum are complete. VCS stamping is off because
+// the --force case has a stand-in .git directory.
+func goCmd(t *testing.T, dir string, env []string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false")
+	cmd.Env = append(cmd.Env, env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+}

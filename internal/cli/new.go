@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/echocache/scaffold"
+	"github.com/echocache/scaffold/internal/generate"
+)
+
+// newFlags are the flags of "scaffold new".
+type newFlags struct {
+	module string
+	force  bool
+	dryRun bool
+}
+
+func newNewCommand(stdout io.Writer) *cobra.Command {
+	var f newFlags
+	cmd := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Write a new app into a new directory",
+		Long: `new writes a new app into a new directory.
+
+NAME is a module path or a directory:
+
+  scaffold new shop                        module shop, directory ./shop
+  scaffold new github.com/acme/shop        module github.com/acme/shop, directory ./shop
+  scaffold new github.com/acme/shop/v2     module github.com/acme/shop/v2, directory ./shop
+  scaffold new ../shop --module github.com/acme/shop
+
+A NAME that starts with ./ or ../ or is absolute is a directory; its last
+element is the module path unless --module says otherwise.
+
+The directory must not exist or be empty. --force writes into a non-empty
+directory: it replaces the files the app consists of and leaves every other
+file alone. If writing fails midway, the files this run wrote are removed and
+the ones it replaced are restored.`,
+		Example: `  scaffold new github.com/acme/shop
+  scaffold new ../shop --module github.com/acme/shop --dry-run`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("new takes exactly one NAME (got %d): run scaffold new NAME, for example scaffold new github.com/acme/shop", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNew(stdout, args[0], f)
+		},
+	}
+	cmd.Flags().StringVar(&f.module, "module", "", "module path of the new app (default: derived from NAME)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "write into a non-empty directory, replacing only the app's own files")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written and write nothing")
+	return cmd
+}
+
+func runNew(stdout io.Writer, name string, f newFlags) error {
+	target, err := generate.Resolve(name, f.module)
+	if err != nil {
+		return err
+	}
+	files, err := generate.Generate(scaffold.Templates(), target.Options)
+	if err != nil {
+		return fmt.Errorf("render templates: %w", err)
+	}
+	if err := checkTarget(target.Dir, files, f.force); err != nil {
+		return err
+	}
+	if f.dryRun {
+		for _, file := range files {
+			fmt.Fprintln(stdout, filepath.Join(target.Dir, filepath.FromSlash(file.Path)))
+		}
+		fmt.Fprintf(stdout, "\n%d files would be written; nothing was written (--dry-run).\n", len(files))
+		return nil
+	}
+	if err := writeFiles(target.Dir, files); err != nil {
+		return err
+	}
+	printNextSteps(stdout, target, len(files))
+	return nil
+}
+
+func printNextSteps(w io.Writer, t generate.Target, n int) {
+	fmt.Fprintf(w, `Wrote %d files for %s in %s.
+
+Run it locally (no services needed; set MEMCACHIER_SERVERS to use memcached):
+  cd %s
+  go run .          # http://localhost:5000
+  go test ./...
+
+Deploy to Heroku with MemCachier:
+  git init && git add -A && git commit -m "Create %s"
+  heroku create
+  heroku addons:create memcachier:dev
+  heroku config:set SESSION_SECRET=$(openssl rand -hex 32)
+  git push heroku HEAD:main
+`, n, t.Options.Module, t.Dir, t.Dir, t.Options.Name())
+}

@@ -1,0 +1,282 @@
+package generate_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/echocache/scaffold"
+	"github.com/echocache/scaffold/internal/generate"
+)
+
+var update = flag.Bool("update", false, "rewrite generated-example/ from the templates")
+
+// exampleDir is the golden tree, relative to this package.
+const exampleDir = "../../generated-example"
+
+func generateExample(t *testing.T) []generate.File {
+	t.Helper()
+	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: generate.ExampleModule})
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	return files
+}
+
+// TestGolden checks that generated-example/ is exactly what the generator
+// writes: the same paths, bytes and executable bits, and nothing more.
+// Run "go test ./internal/generate -update" to rewrite it.
+func TestGolden(t *testing.T) {
+	files := generateExample(t)
+	if *update {
+		writeGolden(t, files)
+	}
+	want := make(map[string]generate.File)
+	for _, f := range files {
+		want[f.Path] = f
+	}
+	got := readTree(t, exampleDir)
+	for p, f := range want {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing from generated-example", p)
+		case !bytes.Equal(g.Data, f.Data):
+			t.Errorf("%s: content differs from the template's output", p)
+		case g.Mode&0o111 != f.Mode&0o111:
+			t.Errorf("%s: mode %v, want %v", p, g.Mode, f.Mode)
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("%s: in generated-example but not generated", p)
+		}
+	}
+	if t.Failed() {
+		t.Log("generated-example/ is stale: run go test ./internal/generate -update and commit the result")
+	}
+}
+
+// readTree reads every file under dir, skipping what builds leave there.
+func readTree(t *testing.T, dir string) map[string]generate.File {
+	t.Helper()
+	tree := make(map[string]generate.File)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel == "bin" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		tree[rel] = generate.File{Path: rel, Data: data, Mode: info.Mode().Perm()}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// writeGolden replaces generated-example/ with files.
+func writeGolden(t *testing.T, files []generate.File) {
+	t.Helper()
+	if err := os.RemoveAll(exampleDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		p := filepath.Join(exampleDir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, f.Mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, b := generateExample(t), generateExample(t)
+	if len(a) != len(b) {
+		t.Fatalf("two runs gave %d and %d files", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Path != b[i].Path || !bytes.Equal(a[i].Data, b[i].Data) || a[i].Mode != b[i].Mode {
+			t.Errorf("two runs differ at %s", a[i].Path)
+		}
+	}
+}
+
+// TestGoFiles checks that every Go file parses and is gofmt-formatted.
+func TestGoFiles(t *testing.T) {
+	for _, f := range generateExample(t) {
+		if !strings.HasSuffix(f.Path, ".go") {
+			continue
+		}
+		if _, err := parser.ParseFile(token.NewFileSet(), f.Path, f.Data, parser.ParseComments); err != nil {
+			t.Errorf("%s does not parse: %v", f.Path, err)
+		}
+		formatted, err := format.Source(f.Data)
+		if err != nil {
+			t.Errorf("%s: gofmt: %v", f.Path, err)
+		} else if !bytes.Equal(formatted, f.Data) {
+			t.Errorf("%s is not gofmt-formatted", f.Path)
+		}
+	}
+}
+
+// TestReadsAsHandWritten looks for what a generator leaves behind: its own
+// name, unexpanded placeholders, markers that the code is not finished or
+// not to be edited.
+func TestReadsAsHandWritten(t *testing.T) {
+	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: "github.com/acme/shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cruft := regexp.MustCompile(`(?i)scaffold|echocache|DO NOT EDIT|TODO|FIXME|XXX|\[\[|\]\]`)
+	for _, f := range files {
+		for i, line := range strings.Split(string(f.Data), "\n") {
+			if m := cruft.FindString(line); m != "" {
+				t.Errorf("%s:%d: %q in %q", f.Path, i+1, m, line)
+			}
+		}
+	}
+}
+
+// TestTemplatesAreScalar enforces that Go templates only substitute
+// values: an optional feature is a whole file, never an {{if}} in Go code.
+func TestTemplatesAreScalar(t *testing.T) {
+	action := regexp.MustCompile(`\[\[(.*?)\]\]`)
+	allowed := map[string]bool{".Module": true, ".Name": true, ".RepoURL": true}
+	err := fs.WalkDir(scaffold.Templates(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tmpl") {
+			return err
+		}
+		data, err := fs.ReadFile(scaffold.Templates(), p)
+		if err != nil {
+			return err
+		}
+		for _, m := range action.FindAllStringSubmatch(string(data), -1) {
+			if !allowed[strings.TrimSpace(m[1])] {
+				t.Errorf("%s: template action %q; only %v are allowed", p, m[0], allowed)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHerokuFiles(t *testing.T) {
+	files := make(map[string][]byte)
+	for _, f := range generateExample(t) {
+		files[f.Path] = f.Data
+	}
+
+	var app struct {
+		Name       string
+		Buildpacks []struct{ URL string }
+		Addons     []struct{ Plan string }
+		Env        map[string]struct {
+			Description string
+			Generator   string
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(files["app.json"]))
+	if err := dec.Decode(&app); err != nil {
+		t.Fatalf("app.json is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		t.Error("app.json has data after its object")
+	}
+	if len(app.Addons) == 0 || app.Addons[0].Plan != "memcachier:dev" {
+		t.Errorf("app.json addons = %+v, want memcachier:dev", app.Addons)
+	}
+	if len(app.Buildpacks) != 1 || app.Buildpacks[0].URL != "heroku/go" {
+		t.Errorf("app.json buildpacks = %+v, want heroku/go", app.Buildpacks)
+	}
+	if got := app.Env["SESSION_SECRET"].Generator; got != "secret" {
+		t.Errorf(`app.json SESSION_SECRET generator = %q, want "secret"`, got)
+	}
+
+	gomod := string(files["go.mod"])
+	for _, want := range []string{"// +heroku goVersion go1.25\n", "\ngo 1.25.0\n", "module " + generate.ExampleModule + "\n"} {
+		if !strings.Contains(gomod, want) {
+			t.Errorf("go.mod does not contain %q", want)
+		}
+	}
+	if got, want := string(files["Procfile"]), "web: bin/generated-example\n"; got != want {
+		t.Errorf("Procfile = %q, want %q", got, want)
+	}
+	if len(files["go.sum"]) == 0 {
+		t.Error("go.sum is empty")
+	}
+}
+
+func TestOptionsNames(t *testing.T) {
+	tests := []struct {
+		module, name, repo string
+	}{
+		{"shop", "shop", "https://github.com/you/shop"},
+		{"github.com/acme/shop", "shop", "https://github.com/acme/shop"},
+		{"github.com/acme/shop/v2", "shop", "https://github.com/acme/shop"},
+		{"github.com/acme/mono/services/shop", "shop", "https://github.com/acme/mono"},
+		{"example.com/x/my-shop.io", "my-shop.io", "https://example.com/x/my-shop.io"},
+		{"gitlab.com/acme/shop/v3", "shop", "https://gitlab.com/acme/shop"},
+	}
+	for _, tt := range tests {
+		o := generate.Options{Module: tt.module}
+		if got := o.Name(); got != tt.name {
+			t.Errorf("Options{%q}.Name() = %q, want %q", tt.module, got, tt.name)
+		}
+		if got := o.RepoURL(); got != tt.repo {
+			t.Errorf("Options{%q}.RepoURL() = %q, want %q", tt.module, got, tt.repo)
+		}
+	}
+}
+
+func TestGenerateRejectsBrokenTemplates(t *testing.T) {
+	tests := map[string]string{
+		"bad action":    "[[ .Module ",
+		"unknown field": "[[.Nope]]",
+	}
+	for name, src := range tests {
+		t.Run(name, func(t *testing.T) {
+			fsys := fstest.MapFS{"x.txt.tmpl": {Data: []byte(src)}}
+			if _, err := generate.Generate(fsys, generate.Options{Module: "shop"}); err == nil {
+				t.Error("Generate succeeded, want an error")
+			}
+		})
+	}
+	t.Run("Go that does not format", func(t *testing.T) {
+		if _, err := generate.Generate(fstest.MapFS{"main.go.tmpl": {Data: []byte("package main\nfunc {")}}, generate.Options{Module: "shop"}); err == nil {
+			t.Error("Generate succeeded, want an error")
+		}
+	})
+}
