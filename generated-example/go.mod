@@ -4,7 +4,10 @@ module github.com/echocache/scaffold/generated-example
 
 go 1.25.0
 
-require github.com/labstack/echo/v4 v4.16.0
+require (
+	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
+	github.com/labstack/echo/v4 v4.16.0
+)
 
 require (
 	github.com/labstack/gommon v0.5.0 // indirect

@@ -10,7 +10,137 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
+
+// TestRun starts the whole app with no services configured, as "go run ."
+// does, requests pages, and checks that it shuts down cleanly.
+func TestRun(t *testing.T) {
+	base, shutdown := startApp(t, nil)
+	for _, tt := range []struct {
+		path, want string
+	}{
+		{"/", "in memory: MEMCACHIER_SERVERS is not set"},
+		{"/healthz", "ok"},
+		{"/static/style.css", "font-family"},
+	} {
+		if body := get(t, base+tt.path); !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s: body does not contain %q", tt.path, tt.want)
+		}
+	}
+	if err := shutdown(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
+	}
+}
+
+// TestRunWithMemcached runs the app on a real memcached, then kills it:
+// pages keep being served.
+func TestRunWithMemcached(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	base, shutdown := startApp(t, map[string]string{"MEMCACHIER_SERVERS": srv.Addr})
+	if body := get(t, base+"/"); !strings.Contains(body, "visited 1 time") || !strings.Contains(body, "memcached, 1 server") {
+		t.Errorf("home page does not show the memcached counter:\n%s", body)
+	}
+	srv.Stop()
+	for i := 0; i < 20; i++ {
+		if body := get(t, base+"/"); !strings.Contains(body, "counter is unavailable") {
+			t.Fatalf("with memcached down, home page:\n%s", body)
+		}
+	}
+	if err := shutdown(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
+	}
+}
+
+// TestRunWithMemcachedDownAtStartup: a server that is down when the app
+// starts is logged, not fatal.
+func TestRunWithMemcachedDownAtStartup(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	srv.Stop()
+	base, shutdown := startApp(t, map[string]string{"MEMCACHIER_SERVERS": srv.Addr})
+	if body := get(t, base+"/"); !strings.Contains(body, "counter is unavailable") {
+		t.Errorf("home page:\n%s", body)
+	}
+	if err := shutdown(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"PORT": "not-a-port"},
+		{"MEMCACHIER_SERVERS": "host-without-port"},
+	} {
+		err := run(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err == nil {
+			t.Errorf("%v: run succeeded, want a configuration error", env)
+		}
+	}
+}
+
+// startApp runs the app on a free port with env and waits until it
+// answers. shutdown cancels it and returns what run returned.
+func startApp(t *testing.T, env map[string]string) (base string, shutdown func() error) {
+	t.Helper()
+	port := freePort(t)
+	full := map[string]string{"PORT": strconv.Itoa(port)}
+	for k, v := range env {
+		full[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, func(k string) string { return full[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+
+	base = "http://127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("app exited before serving: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("app did not answer within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return base, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("run did not return within 10s of shutdown")
+			return nil
+		}
+	}
+}
+
+// get fetches url and fails the test unless the answer is 200.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d, want 200", url, resp.StatusCode)
+	}
+	return string(body)
+}
 
 // freePort returns a TCP port that was free a moment ago.
 func freePort(t *testing.T) int {
@@ -21,79 +151,4 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// TestRun starts the whole app with no services configured, as "go run ."
-// does, requests pages, and checks that it shuts down cleanly.
-func TestRun(t *testing.T) {
-	port := freePort(t)
-	env := map[string]string{"PORT": strconv.Itoa(port)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	waitFor(t, base+"/healthz", done)
-
-	for _, tt := range []struct {
-		path, want string
-	}{
-		{"/", "<h1>"},
-		{"/healthz", "ok"},
-		{"/static/style.css", "font-family"},
-	} {
-		resp, err := http.Get(base + tt.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: got status %d, want 200", tt.path, resp.StatusCode)
-		}
-		if !strings.Contains(string(body), tt.want) {
-			t.Errorf("GET %s: body does not contain %q", tt.path, tt.want)
-		}
-	}
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run returned %v after shutdown, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return within 10s of shutdown")
-	}
-}
-
-func TestRunRejectsBadConfig(t *testing.T) {
-	env := map[string]string{"PORT": "not-a-port"}
-	err := run(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "PORT") {
-		t.Errorf("got %v, want an error naming PORT", err)
-	}
-}
-
-// waitFor polls url until it answers, failing early if the app exits.
-func waitFor(t *testing.T, url string, done <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			t.Fatalf("app exited before serving: %v", err)
-		default:
-		}
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer within 10s", url)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config holds every setting the app reads from its environment.
@@ -23,6 +24,21 @@ type Config struct {
 	// connection (MEMCACHIER_USERNAME, MEMCACHIER_PASSWORD).
 	MemcachedUsername string
 	MemcachedPassword string
+	// MemcachedAuth is the authentication form (MEMCACHED_AUTH):
+	// "memcachier" (the default) or "memcached" for memcached's own -Y.
+	MemcachedAuth string
+	// Memcached timeouts and pool size (MEMCACHED_CONNECT_TIMEOUT,
+	// MEMCACHED_TIMEOUT, MEMCACHED_RETRY_TIMEOUT, MEMCACHED_DEAD_TIMEOUT,
+	// MEMCACHED_MAX_IDLE_CONNS). Zero means the cache package's default.
+	MemcachedConnectTimeout time.Duration
+	MemcachedTimeout        time.Duration
+	MemcachedRetryTimeout   time.Duration
+	MemcachedDeadTimeout    time.Duration
+	MemcachedMaxIdleConns   int
+
+	// CacheMemoryMB bounds the in-memory cache used without memcached
+	// (CACHE_MEMORY_MB). Zero means the cache package's default.
+	CacheMemoryMB int
 
 	// SessionSecret signs session cookies (SESSION_SECRET). Empty means the
 	// caller makes up a random one, which logs everyone out on restart.
@@ -69,6 +85,43 @@ func Load(getenv func(string) string) (Config, error) {
 	cfg.MemcachedPassword = getenv("MEMCACHIER_PASSWORD")
 	if (cfg.MemcachedUsername == "") != (cfg.MemcachedPassword == "") {
 		bad("set both MEMCACHIER_USERNAME and MEMCACHIER_PASSWORD, or neither")
+	}
+	switch cfg.MemcachedAuth = getenv("MEMCACHED_AUTH"); cfg.MemcachedAuth {
+	case "", "memcachier", "memcached":
+	default:
+		bad("MEMCACHED_AUTH=%q: want memcachier (MemCachier, the default) or memcached (memcached -Y)", cfg.MemcachedAuth)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"MEMCACHED_CONNECT_TIMEOUT", &cfg.MemcachedConnectTimeout},
+		{"MEMCACHED_TIMEOUT", &cfg.MemcachedTimeout},
+		{"MEMCACHED_RETRY_TIMEOUT", &cfg.MemcachedRetryTimeout},
+		{"MEMCACHED_DEAD_TIMEOUT", &cfg.MemcachedDeadTimeout},
+	} {
+		if v := getenv(d.name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed <= 0 {
+				bad("%s=%q is not a positive duration such as 750ms or 2s", d.name, v)
+			}
+			*d.dst = parsed
+		}
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{
+		{"MEMCACHED_MAX_IDLE_CONNS", &cfg.MemcachedMaxIdleConns},
+		{"CACHE_MEMORY_MB", &cfg.CacheMemoryMB},
+	} {
+		if v := getenv(n.name); v != "" {
+			parsed, err := strconv.Atoi(v)
+			if err != nil || parsed <= 0 {
+				bad("%s=%q is not a positive whole number", n.name, v)
+			}
+			*n.dst = parsed
+		}
 	}
 
 	cfg.SessionSecret = getenv("SESSION_SECRET")

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // env turns a map into a getenv function.
@@ -26,20 +27,34 @@ func TestLoad(t *testing.T) {
 		{
 			name: "everything set",
 			env: map[string]string{
-				"PORT":                "8080",
-				"MEMCACHIER_SERVERS":  "mc1.example.com:11211, mc2.example.com:11211",
-				"MEMCACHIER_USERNAME": "user",
-				"MEMCACHIER_PASSWORD": "pass",
-				"SESSION_SECRET":      secret,
-				"DATABASE_URL":        "postgres://localhost/app",
+				"PORT":                      "8080",
+				"MEMCACHIER_SERVERS":        "mc1.example.com:11211, mc2.example.com:11211",
+				"MEMCACHIER_USERNAME":       "user",
+				"MEMCACHIER_PASSWORD":       "pass",
+				"MEMCACHED_AUTH":            "memcached",
+				"MEMCACHED_CONNECT_TIMEOUT": "1s",
+				"MEMCACHED_TIMEOUT":         "500ms",
+				"MEMCACHED_RETRY_TIMEOUT":   "3s",
+				"MEMCACHED_DEAD_TIMEOUT":    "1m",
+				"MEMCACHED_MAX_IDLE_CONNS":  "128",
+				"CACHE_MEMORY_MB":           "16",
+				"SESSION_SECRET":            secret,
+				"DATABASE_URL":              "postgres://localhost/app",
 			},
 			want: Config{
-				Port:              8080,
-				MemcachedServers:  []string{"mc1.example.com:11211", "mc2.example.com:11211"},
-				MemcachedUsername: "user",
-				MemcachedPassword: "pass",
-				SessionSecret:     secret,
-				DatabaseURL:       "postgres://localhost/app",
+				Port:                    8080,
+				MemcachedServers:        []string{"mc1.example.com:11211", "mc2.example.com:11211"},
+				MemcachedUsername:       "user",
+				MemcachedPassword:       "pass",
+				MemcachedAuth:           "memcached",
+				MemcachedConnectTimeout: time.Second,
+				MemcachedTimeout:        500 * time.Millisecond,
+				MemcachedRetryTimeout:   3 * time.Second,
+				MemcachedDeadTimeout:    time.Minute,
+				MemcachedMaxIdleConns:   128,
+				CacheMemoryMB:           16,
+				SessionSecret:           secret,
+				DatabaseURL:             "postgres://localhost/app",
 			},
 		},
 		{
@@ -74,6 +89,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad server port", map[string]string{"MEMCACHIER_SERVERS": "a:memcache"}, `bad port "memcache"`},
 		{"username without password", map[string]string{"MEMCACHIER_USERNAME": "u"}, "set both"},
 		{"short secret", map[string]string{"SESSION_SECRET": "dev"}, "SESSION_SECRET is 3 bytes"},
+		{"unknown auth form", map[string]string{"MEMCACHED_AUTH": "sasl"}, `MEMCACHED_AUTH="sasl"`},
+		{"bad duration", map[string]string{"MEMCACHED_TIMEOUT": "750"}, `MEMCACHED_TIMEOUT="750"`},
+		{"negative duration", map[string]string{"MEMCACHED_DEAD_TIMEOUT": "-1s"}, `MEMCACHED_DEAD_TIMEOUT="-1s"`},
+		{"bad pool size", map[string]string{"MEMCACHED_MAX_IDLE_CONNS": "0"}, `MEMCACHED_MAX_IDLE_CONNS="0"`},
+		{"bad memory size", map[string]string{"CACHE_MEMORY_MB": "lots"}, `CACHE_MEMORY_MB="lots"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

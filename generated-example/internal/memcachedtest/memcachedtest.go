@@ -136,13 +136,33 @@ func (s *Server) Restart() {
 }
 
 // Pause stops the process with SIGSTOP: it keeps its connections and
-// accepts new ones, but answers nothing, like a hung server.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+// accepts new ones, but answers nothing, like a hung server. It returns
+// once the process has stopped.
+func (s *Server) Pause() {
+	s.tb.Helper()
+	pid := s.signal(syscall.SIGSTOP)
+	// Signals are delivered asynchronously; on Linux, wait for the "T"
+	// (stopped) state so the next request surely meets a hung server.
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	for i := 0; i < 100; i++ {
+		data, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(50 * time.Millisecond) // no /proc: give it a moment
+			return
+		}
+		// The state follows the command name, which is in parentheses.
+		if j := strings.LastIndexByte(string(data), ')'); j >= 0 && strings.HasPrefix(string(data[j+1:]), " T") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.tb.Fatalf("memcachedtest: %s did not stop", s.Addr)
+}
 
 // Resume undoes Pause.
 func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
 
-func (s *Server) signal(sig syscall.Signal) {
+func (s *Server) signal(sig syscall.Signal) (pid int) {
 	s.tb.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -152,6 +172,7 @@ func (s *Server) signal(sig syscall.Signal) {
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		s.tb.Fatalf("memcachedtest: signal %v: %v", sig, err)
 	}
+	return s.cmd.Process.Pid
 }
 
 // Version asks the server for its version over a new connection; it is a

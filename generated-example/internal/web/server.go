@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
@@ -23,12 +24,13 @@ type Server struct {
 	echo   *echo.Echo
 	logger *slog.Logger
 	views  *renderer
+	cache  *cache.Cache
 	config config.Config
 }
 
 // NewServer returns a Server with every route registered. It parses the
 // views once; a broken view is an error here, not at request time.
-func NewServer(cfg config.Config, logger *slog.Logger) (*Server, error) {
+func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
 	views, err := newRenderer(assets)
 	if err != nil {
 		return nil, err
@@ -37,6 +39,7 @@ func NewServer(cfg config.Config, logger *slog.Logger) (*Server, error) {
 		echo:   echo.New(),
 		logger: logger,
 		views:  views,
+		cache:  c,
 		config: cfg,
 	}
 	s.echo.HideBanner = true
@@ -52,6 +55,7 @@ func NewServer(cfg config.Config, logger *slog.Logger) (*Server, error) {
 func (s *Server) routes() {
 	s.echo.GET("/", s.handleIndex)
 	s.echo.GET("/healthz", s.handleHealthz)
+	s.echo.GET("/cache/stats", s.handleCacheStats)
 	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))
 }
 

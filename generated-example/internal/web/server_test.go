@@ -8,21 +8,31 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
 
-// newTestServer returns a Server and a buffer that collects its logs.
+// newTestServer returns a Server on an in-memory cache and a buffer that
+// collects its logs.
 func newTestServer(t *testing.T, cfg config.Config) (*Server, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	s, err := NewServer(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	return newServerWithCache(t, cfg, cache.NewMemory(0, logger), logger), &logs
+}
+
+func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger *slog.Logger) *Server {
+	t.Helper()
+	s, err := NewServer(cfg, c, logger)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
-	return s, &logs
+	return s
 }
 
 // do serves one request and returns the recorded response.
@@ -40,7 +50,8 @@ func TestRoutes(t *testing.T) {
 		contentType    string
 		body           string
 	}{
-		{http.MethodGet, "/", http.StatusOK, "text/html", "MEMCACHIER_SERVERS is not set"},
+		{http.MethodGet, "/", http.StatusOK, "text/html", "in memory: MEMCACHIER_SERVERS is not set"},
+		{http.MethodGet, "/cache/stats", http.StatusOK, "application/json", `"kind":"memory"`},
 		{http.MethodGet, "/healthz", http.StatusOK, "text/plain", "ok"},
 		{http.MethodGet, "/static/style.css", http.StatusOK, "text/css", "font-family"},
 		{http.MethodGet, "/no-such-page", http.StatusNotFound, "text/plain", "Not Found"},
@@ -69,7 +80,7 @@ func TestIndexShowsConfiguration(t *testing.T) {
 		MemcachedPassword: "pass",
 	})
 	body := do(s, http.MethodGet, "/").Body.String()
-	if !strings.Contains(body, "2 servers from MEMCACHIER_SERVERS, with credentials") {
+	if !strings.Contains(body, "memcached, 2 servers from MEMCACHIER_SERVERS, with credentials") {
 		t.Errorf("index does not describe the memcached servers:\n%s", body)
 	}
 	if strings.Contains(body, "pass") {
@@ -126,5 +137,46 @@ func TestRequestLogLine(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("log %q does not contain %s", line, want)
 		}
+	}
+}
+
+func TestVisitCounter(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	for _, want := range []string{"visited 1 time ", "visited 2 times"} {
+		if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, want) {
+			t.Errorf("page does not say %q:\n%s", want, body)
+		}
+	}
+}
+
+// TestServesWithMemcachedDown: with memcached gone, pages are still 200,
+// fast, and say that the counter is unavailable.
+func TestServesWithMemcachedDown(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+
+	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "visited 1 time") {
+		t.Fatalf("with memcached up, page does not count the visit:\n%s", body)
+	}
+	srv.Stop()
+	start := time.Now()
+	for i := 0; i < 50; i++ {
+		rec := do(s, http.MethodGet, "/")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("request %d with memcached down: status %d, want 200", i, rec.Code)
+		}
+		if !strings.Contains(rec.Body.String(), "counter is unavailable") {
+			t.Fatalf("page does not say the counter is unavailable:\n%s", rec.Body.String())
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("50 pages with memcached down took %v", d)
 	}
 }

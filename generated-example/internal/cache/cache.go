@@ -1,0 +1,289 @@
+// Package cache is the app's cache: one Cache type used for direct caching,
+// memoization, views, fragments and sessions, kept either in memcached (as
+// MemCachier provides it) or in memory when no servers are configured.
+//
+// A cache failure never fails a request. Get reports a miss, writes report
+// an error that callers may ignore, and the Cache itself counts every
+// failure and logs it, at most once per errorLogInterval, so an outage does
+// not flood the logs. Callers should not log cache errors again.
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MaxItemSize is the largest key plus value the cache stores: MemCachier's
+// limit, and memcached's default item size.
+const MaxItemSize = 1 << 20
+
+// ErrTooLarge is returned, before any network I/O, for a value that would
+// make an item larger than MaxItemSize.
+var ErrTooLarge = errors.New("cache: item too large")
+
+// ErrNotNumber is returned by Increment when the value under the key is
+// not a decimal number.
+var ErrNotNumber = errors.New("cache: value is not a decimal number")
+
+// errMiss is what a backend returns for a key it does not hold.
+var errMiss = errors.New("cache: miss")
+
+// errNotStored is what a backend's add returns when the key exists.
+var errNotStored = errors.New("cache: not stored")
+
+// backend is the storage under a Cache. Keys are already valid memcached
+// keys and expirations are memcached exptimes (see exptime).
+type backend interface {
+	get(key string) ([]byte, error)
+	getMulti(keys []string) (map[string][]byte, error)
+	set(key string, value []byte, exp int32) error
+	add(key string, value []byte, exp int32) error
+	delete(key string) error
+	incr(key string, delta uint64) (uint64, error)
+	touch(key string, exp int32) error
+	ping() error
+	close() error
+}
+
+// Cache is a key-value cache with memcached semantics. It is safe for
+// concurrent use. Build one with NewMemcached or NewMemory.
+type Cache struct {
+	backend backend
+	kind    string // "memcached" or "memory", for logs and stats
+	now     func() time.Time
+	log     *errorLog
+
+	hits, misses, errors atomic.Uint64
+}
+
+func newCache(b backend, kind string, logger *slog.Logger) *Cache {
+	return &Cache{backend: b, kind: kind, now: time.Now, log: newErrorLog(logger, kind)}
+}
+
+// Get returns the value stored under key. A missing key, and any failure to
+// reach the cache, is a miss.
+func (c *Cache) Get(key string) ([]byte, bool) {
+	v, err := c.backend.get(Key(key))
+	if err != nil {
+		c.miss("get", err)
+		return nil, false
+	}
+	c.hits.Add(1)
+	return v, true
+}
+
+// GetMulti returns the values of the keys that are present, in one round
+// trip per server. Keys that are missing or cannot be reached are left out.
+func (c *Cache) GetMulti(keys []string) map[string][]byte {
+	safe := make([]string, len(keys))
+	byKey := make(map[string]string, len(keys))
+	for i, k := range keys {
+		safe[i] = Key(k)
+		byKey[safe[i]] = k
+	}
+	got, err := c.backend.getMulti(safe)
+	if err != nil {
+		c.fail("get multi", err)
+	}
+	out := make(map[string][]byte, len(got))
+	for k, v := range got {
+		out[byKey[k]] = v
+	}
+	c.hits.Add(uint64(len(out)))
+	c.misses.Add(uint64(len(keys) - len(out)))
+	return out
+}
+
+// Set stores value under key for ttl; a ttl of 0 means no expiry.
+func (c *Cache) Set(key string, value []byte, ttl time.Duration) error {
+	k, err := c.item(key, value)
+	if err != nil {
+		return err
+	}
+	return c.check("set", c.backend.set(k, value, exptime(ttl, c.now())))
+}
+
+// Add stores value under key only if the key is not present, and reports
+// whether it did.
+func (c *Cache) Add(key string, value []byte, ttl time.Duration) (bool, error) {
+	k, err := c.item(key, value)
+	if err != nil {
+		return false, err
+	}
+	switch err := c.backend.add(k, value, exptime(ttl, c.now())); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errNotStored):
+		return false, nil
+	default:
+		return false, c.check("add", err)
+	}
+}
+
+// Delete removes key. Deleting a missing key is not an error.
+func (c *Cache) Delete(key string) error {
+	return c.check("delete", c.backend.delete(Key(key)))
+}
+
+// Increment atomically adds delta to the decimal counter under key and
+// returns the new value. A missing counter is created with the value delta
+// and the given ttl; an existing one keeps its expiry.
+func (c *Cache) Increment(key string, delta uint64, ttl time.Duration) (uint64, error) {
+	k := Key(key)
+	for {
+		n, err := c.backend.incr(k, delta)
+		switch {
+		case errors.Is(err, ErrNotNumber):
+			return 0, err // the caller's mistake, not a cache failure
+		case !errors.Is(err, errMiss):
+			return n, c.check("increment", err)
+		}
+		// Create it; if another client created it first, increment theirs.
+		err = c.backend.add(k, []byte(strconv.FormatUint(delta, 10)), exptime(ttl, c.now()))
+		if !errors.Is(err, errNotStored) {
+			return delta, c.check("increment", err)
+		}
+	}
+}
+
+// Touch sets a new ttl on key and reports whether the key was present.
+func (c *Cache) Touch(key string, ttl time.Duration) (bool, error) {
+	switch err := c.backend.touch(Key(key), exptime(ttl, c.now())); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errMiss):
+		return false, nil
+	default:
+		return false, c.check("touch", err)
+	}
+}
+
+// Ping checks that every server answers, and authenticates where
+// credentials are configured. The in-memory cache always answers.
+func (c *Cache) Ping() error {
+	return c.backend.ping()
+}
+
+// Close releases the cache's connections and background work.
+func (c *Cache) Close() error {
+	return c.backend.close()
+}
+
+// Kind names the backend: "memcached" or "memory".
+func (c *Cache) Kind() string { return c.kind }
+
+// Stats are a Cache's counters since it was built.
+type Stats struct {
+	Kind   string `json:"kind"`
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+	Errors uint64 `json:"errors"`
+}
+
+// Stats returns the hit, miss and error counters.
+func (c *Cache) Stats() Stats {
+	return Stats{Kind: c.kind, Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errors.Load()}
+}
+
+// item maps key to a safe key and checks the item's size.
+func (c *Cache) item(key string, value []byte) (string, error) {
+	k := Key(key)
+	if size := len(k) + len(value); size > MaxItemSize {
+		return "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, MaxItemSize)
+	}
+	return k, nil
+}
+
+// miss counts a failed read: a plain miss, or an error that is also logged.
+func (c *Cache) miss(op string, err error) {
+	c.misses.Add(1)
+	if !errors.Is(err, errMiss) {
+		c.fail(op, err)
+	}
+}
+
+// check counts and logs err, and returns it for the caller to ignore.
+func (c *Cache) check(op string, err error) error {
+	if err != nil {
+		c.fail(op, err)
+	}
+	return err
+}
+
+func (c *Cache) fail(op string, err error) {
+	c.errors.Add(1)
+	c.log.record(op, err)
+}
+
+// exptime converts a ttl to memcached's exptime: seconds from now up to 30
+// days, and above that an absolute Unix time, because memcached reads any
+// larger number as a date. Both backends use it, so they expire alike.
+func exptime(ttl time.Duration, now time.Time) int32 {
+	switch {
+	case ttl == 0:
+		return 0
+	case ttl < 0:
+		return -1 // already expired
+	}
+	secs := int64((ttl + time.Second - 1) / time.Second) // round up: 1ns must not mean "never"
+	if secs <= maxRelativeExptime {
+		return int32(secs)
+	}
+	return int32(now.Unix() + secs)
+}
+
+// maxRelativeExptime is the largest exptime memcached reads as relative.
+const maxRelativeExptime = 30 * 24 * 60 * 60
+
+// expiresAt is the inverse of exptime, for the in-memory backend. The zero
+// time means never.
+func expiresAt(exp int32, now time.Time) time.Time {
+	switch {
+	case exp == 0:
+		return time.Time{}
+	case exp < 0:
+		return now
+	case exp <= maxRelativeExptime:
+		return now.Add(time.Duration(exp) * time.Second)
+	default:
+		return time.Unix(int64(exp), 0)
+	}
+}
+
+// errorLogInterval is the most often one kind of failure is logged.
+const errorLogInterval = 10 * time.Second
+
+// errorLog logs cache failures without flooding: the first failure is
+// logged at once, later ones at most once per errorLogInterval with the
+// number left out in between.
+type errorLog struct {
+	logger *slog.Logger
+	kind   string
+
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func newErrorLog(logger *slog.Logger, kind string) *errorLog {
+	return &errorLog{logger: logger, kind: kind}
+}
+
+func (l *errorLog) record(op string, err error) {
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.last) < errorLogInterval {
+		l.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	suppressed := l.suppressed
+	l.last, l.suppressed = now, 0
+	l.mu.Unlock()
+	l.logger.Warn("cache error; serving as a miss", "cache", l.kind, "op", op, "err", err, "suppressed", suppressed)
+}

@@ -1,0 +1,81 @@
+package cache
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+)
+
+// fastOptions shortens the retry timeouts so failure tests run in
+// seconds, keeping operation timeouts long enough for a loaded CI machine
+// running the race detector.
+func fastOptions(servers ...string) MemcachedOptions {
+	return MemcachedOptions{
+		Servers:        servers,
+		ConnectTimeout: time.Second,
+		Timeout:        500 * time.Millisecond,
+		RetryTimeout:   300 * time.Millisecond,
+		DeadTimeout:    time.Second,
+	}
+}
+
+// newMemcachedCache returns a Cache on opts that is closed when the test ends.
+func newMemcachedCache(t testing.TB, opts MemcachedOptions, logger *slog.Logger) *Cache {
+	t.Helper()
+	c, err := NewMemcached(opts, logger)
+	if err != nil {
+		t.Fatalf("NewMemcached: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// backends returns one Cache of each kind, the memcached one on a new
+// real server, for tests that must hold for both.
+func backends(t *testing.T) map[string]*Cache {
+	t.Helper()
+	srv := memcachedtest.Start(t)
+	return map[string]*Cache{
+		"memory":    NewMemory(0, discard()),
+		"memcached": newMemcachedCache(t, fastOptions(srv.Addr), discard()),
+	}
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// logBuffer collects log output from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+// eventually retries cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,331 @@
+package cache
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+)
+
+// AuthMode selects how a new connection authenticates.
+type AuthMode string
+
+const (
+	// AuthMemCachier is MemCachier's form: the first command on a
+	// connection is "set <username> 0 0 <len>" with the password as data.
+	AuthMemCachier AuthMode = "memcachier"
+	// AuthMemcached is the form of memcached 1.5.15+ started with
+	// "-Y authfile": "set <any key> 0 0 <len>" with "<username> <password>"
+	// as data.
+	AuthMemcached AuthMode = "memcached"
+)
+
+// ErrAuth means a server refused the credentials.
+var ErrAuth = errors.New("memcached authentication failed")
+
+// Defaults for MemcachedOptions, taken from the settings MemCachier's
+// Flask guide gives pylibmc.
+const (
+	DefaultConnectTimeout = 2 * time.Second
+	DefaultTimeout        = 750 * time.Millisecond
+	DefaultMaxIdleConns   = 64
+	DefaultRetryTimeout   = 2 * time.Second
+	DefaultDeadTimeout    = 30 * time.Second
+)
+
+// MemcachedOptions configure NewMemcached. Zero values take the defaults.
+type MemcachedOptions struct {
+	// Servers are host:port addresses; keys are spread over them with
+	// libmemcached's ketama placement.
+	Servers []string
+	// Username and Password, when set, authenticate every new connection
+	// once, before it is used.
+	Username string
+	Password string
+	// Auth is the authentication form; AuthMemCachier when empty.
+	Auth AuthMode
+
+	// ConnectTimeout bounds dialing plus authenticating a new connection.
+	ConnectTimeout time.Duration
+	// Timeout bounds each read and write of an operation.
+	Timeout time.Duration
+	// MaxIdleConns is the number of idle connections kept per server. It
+	// should exceed the number of concurrent requests; gomemcache's own
+	// default of 2 makes a busy app dial on almost every request.
+	MaxIdleConns int
+	// RetryTimeout is how long a failed server stays out before it is
+	// probed again; DeadTimeout is the wait between probes once it has
+	// failed repeatedly.
+	RetryTimeout time.Duration
+	DeadTimeout  time.Duration
+}
+
+func (o *MemcachedOptions) setDefaults() {
+	if o.Auth == "" {
+		o.Auth = AuthMemCachier
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = DefaultMaxIdleConns
+	}
+	if o.RetryTimeout <= 0 {
+		o.RetryTimeout = DefaultRetryTimeout
+	}
+	if o.DeadTimeout <= 0 {
+		o.DeadTimeout = DefaultDeadTimeout
+	}
+}
+
+// NewMemcached returns a Cache kept on memcached servers. It does not
+// connect: call Ping to check the servers at start-up. It fails only for
+// options that can never work, such as a server that is not host:port.
+func NewMemcached(opts MemcachedOptions, logger *slog.Logger) (*Cache, error) {
+	opts.setDefaults()
+	if len(opts.Servers) == 0 {
+		return nil, errors.New("cache: no memcached servers")
+	}
+	for _, s := range opts.Servers {
+		if host, port, err := net.SplitHostPort(s); err != nil || host == "" || port == "" {
+			return nil, fmt.Errorf("cache: memcached server %q is not host:port", s)
+		}
+	}
+	if opts.Auth != AuthMemCachier && opts.Auth != AuthMemcached {
+		return nil, fmt.Errorf("cache: unknown auth mode %q (want %q or %q)", opts.Auth, AuthMemCachier, AuthMemcached)
+	}
+	m := &memcached{opts: opts}
+	m.ring = newRing(opts.Servers, opts.RetryTimeout, opts.DeadTimeout, m.probe, logger)
+	m.client = memcache.NewFromSelector(m.ring)
+	m.client.Timeout = opts.Timeout
+	m.client.MaxIdleConns = opts.MaxIdleConns
+	m.client.DialContext = m.dial
+	return newCache(m, "memcached", logger), nil
+}
+
+// memcached is the gomemcache backend.
+type memcached struct {
+	opts   MemcachedOptions
+	client *memcache.Client
+	ring   *ring
+}
+
+// dial opens a connection for gomemcache: connect, authenticate, and watch
+// the connection for timeouts, reporting any failure to the ring so that
+// the server leaves rotation.
+func (m *memcached) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := m.connect(ctx, network, addr)
+	if err != nil {
+		m.ring.failed(addr, err)
+		return nil, err
+	}
+	return &watchedConn{Conn: conn, ring: m.ring, addr: addr}, nil
+}
+
+// connect dials addr and authenticates within the connect timeout.
+// gomemcache's context carries the shorter operation timeout; a new
+// connection gets the full connect budget instead, as pylibmc's
+// connect_timeout does. Go's TCP connections already have TCP_NODELAY and
+// keep-alive on, which pylibmc's tcp_nodelay and tcp_keepalive ask for.
+func (m *memcached) connect(ctx context.Context, network, addr string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.ConnectTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if m.opts.Username == "" {
+		return conn, nil
+	}
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	if err := m.authenticate(conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("memcached %s: %w", addr, err)
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// authenticate sends the credentials as the connection's first command.
+// The password is never part of an error.
+func (m *memcached) authenticate(conn net.Conn) error {
+	key, data := m.opts.Username, m.opts.Password
+	if m.opts.Auth == AuthMemcached {
+		key, data = "auth", m.opts.Username+" "+m.opts.Password
+	}
+	if _, err := fmt.Fprintf(conn, "set %s 0 0 %d\r\n%s\r\n", key, len(data), data); err != nil {
+		return fmt.Errorf("authenticate: %w", err)
+	}
+	line, err := readLine(conn)
+	switch {
+	case err != nil:
+		return fmt.Errorf("authenticate: %w", err)
+	case line == "STORED":
+		return nil
+	case strings.HasPrefix(line, "CLIENT_ERROR"), strings.HasPrefix(line, "SERVER_ERROR"):
+		return fmt.Errorf("%w for user %q (%s mode): %s", ErrAuth, m.opts.Username, m.opts.Auth, line)
+	default:
+		return fmt.Errorf("%w for user %q (%s mode): unexpected reply %q", ErrAuth, m.opts.Username, m.opts.Auth, line)
+	}
+}
+
+// readLine reads one reply line byte by byte, so that nothing after it is
+// consumed before gomemcache takes over the connection.
+func readLine(conn net.Conn) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for b.Len() < 1024 {
+		if _, err := conn.Read(buf); err != nil {
+			return "", err
+		}
+		if buf[0] == '\n' {
+			return strings.TrimSuffix(b.String(), "\r"), nil
+		}
+		b.WriteByte(buf[0])
+	}
+	return "", errors.New("reply line too long")
+}
+
+// probe checks a server over a new connection: connect, authenticate and
+// ask for its version, all within the connect timeout.
+func (m *memcached) probe(addr string) error {
+	conn, err := m.connect(context.Background(), "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(m.opts.Timeout))
+	if _, err := conn.Write([]byte("version\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "VERSION ") {
+		return fmt.Errorf("memcached %s: unexpected reply %q to version", addr, strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// watchedConn reports timeouts to the ring: a server that stops answering
+// leaves rotation after the first timeout. A closed connection is not a
+// server failure (the server may have closed an idle connection); the next
+// dial tells.
+type watchedConn struct {
+	net.Conn
+	ring *ring
+	addr string
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && isTimeout(err) {
+		c.ring.failed(c.addr, err)
+	}
+	return n, err
+}
+
+func (c *watchedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && isTimeout(err) {
+		c.ring.failed(c.addr, err)
+	}
+	return n, err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (m *memcached) get(key string) ([]byte, error) {
+	it, err := m.client.Get(key)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return it.Value, nil
+}
+
+func (m *memcached) getMulti(keys []string) (map[string][]byte, error) {
+	items, err := m.client.GetMulti(keys)
+	out := make(map[string][]byte, len(items))
+	for k, it := range items {
+		out[k] = it.Value
+	}
+	return out, mapErr(err)
+}
+
+func (m *memcached) set(key string, value []byte, exp int32) error {
+	return mapErr(m.client.Set(&memcache.Item{Key: key, Value: value, Expiration: exp}))
+}
+
+func (m *memcached) add(key string, value []byte, exp int32) error {
+	return mapErr(m.client.Add(&memcache.Item{Key: key, Value: value, Expiration: exp}))
+}
+
+func (m *memcached) delete(key string) error {
+	if err := m.client.Delete(key); err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
+		return mapErr(err)
+	}
+	return nil
+}
+
+func (m *memcached) incr(key string, delta uint64) (uint64, error) {
+	n, err := m.client.Increment(key, delta)
+	if err != nil && strings.Contains(err.Error(), "non-numeric value") {
+		return 0, ErrNotNumber
+	}
+	return n, mapErr(err)
+}
+
+func (m *memcached) touch(key string, exp int32) error {
+	return mapErr(m.client.Touch(key, exp))
+}
+
+// ping probes every server at once, so start-up waits for the slowest
+// server, not for all of them in turn. A server that fails leaves rotation.
+func (m *memcached) ping() error {
+	errs := make([]error, len(m.opts.Servers))
+	var wg sync.WaitGroup
+	for i, addr := range m.opts.Servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.probe(addr); err != nil {
+				m.ring.failed(addr, err)
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (m *memcached) close() error {
+	m.ring.close()
+	return m.client.Close()
+}
+
+// mapErr turns gomemcache's sentinel errors into the backend's.
+func mapErr(err error) error {
+	switch {
+	case errors.Is(err, memcache.ErrCacheMiss):
+		return errMiss
+	case errors.Is(err, memcache.ErrNotStored):
+		return errNotStored
+	}
+	return err
+}

@@ -1,0 +1,189 @@
+package cache
+
+import (
+	"log/slog"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+)
+
+// pointsPerServer is libmemcached's MEMCACHED_POINTS_PER_SERVER.
+const pointsPerServer = 100
+
+// deadAfter is how many failures in a row move a server from the retry
+// timeout to the dead timeout ("repeated failure").
+const deadAfter = 2
+
+// ring places keys on servers the way libmemcached does with pylibmc's
+// "ketama": True, so a Go app and a Python app share one cache, and it
+// takes failed servers out of rotation the way remove_failed,
+// retry_timeout and dead_timeout do. It implements
+// memcache.ServerSelector.
+//
+// Placement: each server gets 100 points on a circle of uint32s, point i
+// being the Jenkins one-at-a-time hash of "host:port-i" ("host-i" on the
+// default port 11211). A key belongs to the first point at or after the
+// key's own hash, wrapping around. A server that is down is skipped: its
+// keys move to the next points' servers and every other key stays put.
+//
+// Failure handling: the first failure (a refused or timed-out connection, a
+// timed-out read or write, failed authentication) takes the server out at
+// once. A background probe retries it after the retry timeout, then, after
+// repeated failure, every dead timeout, and puts it back when it answers.
+// Requests never wait on a server known to be down.
+type ring struct {
+	points  []point // sorted by hash
+	servers []*server
+	byAddr  map[string]*server
+
+	retryTimeout time.Duration
+	deadTimeout  time.Duration
+	probe        func(addr string) error
+	logger       *slog.Logger
+
+	stop chan struct{} // closed by close
+	wg   sync.WaitGroup
+}
+
+type point struct {
+	hash   uint32
+	server int
+}
+
+// server is one memcached server and its health.
+type server struct {
+	addr serverAddr
+	down atomic.Bool
+	// failures counts failures in a row while the server is down. Only the
+	// goroutine that set down, and then its watch, touch it.
+	failures int
+}
+
+// serverAddr is a host:port that is resolved when dialed, not once at
+// start-up, so a server's DNS name may move.
+type serverAddr string
+
+func (a serverAddr) Network() string { return "tcp" }
+func (a serverAddr) String() string  { return string(a) }
+
+func newRing(addrs []string, retry, dead time.Duration, probe func(string) error, logger *slog.Logger) *ring {
+	r := &ring{
+		byAddr:       make(map[string]*server, len(addrs)),
+		retryTimeout: retry,
+		deadTimeout:  dead,
+		probe:        probe,
+		logger:       logger,
+		stop:         make(chan struct{}),
+	}
+	for i, a := range addrs {
+		s := &server{addr: serverAddr(a)}
+		r.servers = append(r.servers, s)
+		r.byAddr[a] = s
+		host, port, _ := net.SplitHostPort(a)
+		for p := 0; p < pointsPerServer; p++ {
+			name := host + ":" + port + "-" + strconv.Itoa(p)
+			if port == "11211" {
+				name = host + "-" + strconv.Itoa(p)
+			}
+			r.points = append(r.points, point{hash: oneAtATime(name), server: i})
+		}
+	}
+	sort.SliceStable(r.points, func(i, j int) bool { return r.points[i].hash < r.points[j].hash })
+	return r
+}
+
+// PickServer returns the server for key, skipping servers that are down.
+func (r *ring) PickServer(key string) (net.Addr, error) {
+	if len(r.points) == 0 {
+		return nil, memcache.ErrNoServers
+	}
+	h := oneAtATime(key)
+	i := sort.Search(len(r.points), func(i int) bool { return r.points[i].hash >= h })
+	for n := 0; n < len(r.points); n++ {
+		s := r.servers[r.points[(i+n)%len(r.points)].server]
+		if !s.down.Load() {
+			return s.addr, nil
+		}
+	}
+	return nil, memcache.ErrNoServers
+}
+
+// Each calls f for every server, up or down.
+func (r *ring) Each(f func(net.Addr) error) error {
+	for _, s := range r.servers {
+		if err := f(s.addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failed takes the server at addr out of rotation, if it is in, and starts
+// probing it.
+func (r *ring) failed(addr string, err error) {
+	s := r.byAddr[addr]
+	if s == nil || !s.down.CompareAndSwap(false, true) {
+		return
+	}
+	s.failures = 1
+
+	r.logger.Warn("memcached server down: its keys go to the other servers", "server", addr, "err", err, "retry_in", r.retryTimeout)
+	r.wg.Add(1)
+	go r.watch(s)
+}
+
+// watch probes a down server until it answers or the ring is closed.
+func (r *ring) watch(s *server) {
+	defer r.wg.Done()
+	for {
+		wait := r.retryTimeout
+		if s.failures >= deadAfter {
+			wait = r.deadTimeout
+		}
+
+		t := time.NewTimer(wait)
+		select {
+		case <-r.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+
+		if err := r.probe(string(s.addr)); err != nil {
+			s.failures++
+			if s.failures == deadAfter {
+				r.logger.Warn("memcached server still down", "server", string(s.addr), "err", err, "retry_every", r.deadTimeout)
+			}
+			continue
+		}
+		s.failures = 0
+		s.down.Store(false)
+		r.logger.Info("memcached server back in rotation", "server", string(s.addr))
+		return
+	}
+}
+
+func (r *ring) close() {
+	close(r.stop)
+	r.wg.Wait()
+}
+
+// oneAtATime is Bob Jenkins' one-at-a-time hash as libhashkit computes it,
+// including its reading of each byte as a signed char.
+func oneAtATime(s string) uint32 {
+	var h uint32
+	for i := 0; i < len(s); i++ {
+		h += uint32(int32(int8(s[i])))
+		h += h << 10
+		h ^= h >> 6
+	}
+	h += h << 3
+	h ^= h >> 11
+	h += h << 15
+	return h
+}

@@ -1,0 +1,149 @@
+package memcachedtest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// AuthProxy stands in front of a memcached server and demands MemCachier's
+// authentication: the first command on each connection must be
+// "set <username> 0 0 <len>" with the password as its data. Anything else
+// gets "CLIENT_ERROR unauthenticated", wrong credentials get
+// "CLIENT_ERROR authentication failure", and the connection is closed.
+// After a successful handshake it relays bytes both ways.
+type AuthProxy struct {
+	// Addr is the proxy's host:port.
+	Addr string
+
+	backend, user, password string
+	ln                      net.Listener
+	auths                   atomic.Int64
+	wg                      sync.WaitGroup
+}
+
+// StartAuthProxy starts an AuthProxy in front of backend and stops it when
+// the test ends.
+func StartAuthProxy(tb testing.TB, backend, user, password string) *AuthProxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &AuthProxy{Addr: ln.Addr().String(), backend: backend, user: user, password: password, ln: ln}
+	p.wg.Add(1)
+	go p.serve()
+	tb.Cleanup(func() { ln.Close(); p.wg.Wait() })
+	return p
+}
+
+// Auths returns the number of successful authentications so far, which
+// is the number of connections clients have opened.
+func (p *AuthProxy) Auths() int { return int(p.auths.Load()) }
+
+func (p *AuthProxy) serve() {
+	defer p.wg.Done()
+	var conns sync.WaitGroup
+	defer conns.Wait()
+	for {
+		conn, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		conns.Add(1)
+		go func() {
+			defer conns.Done()
+			p.handle(conn)
+		}()
+	}
+}
+
+func (p *AuthProxy) handle(client net.Conn) {
+	defer client.Close()
+	r := bufio.NewReader(client)
+	if reply := p.authenticate(r); reply != "" {
+		fmt.Fprintf(client, "%s\r\n", reply)
+		return
+	}
+	p.auths.Add(1)
+	backend, err := net.Dial("tcp", p.backend)
+	if err != nil {
+		return
+	}
+	defer backend.Close()
+	if _, err := io.WriteString(client, "STORED\r\n"); err != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(client, backend)
+		client.Close()
+		close(done)
+	}()
+	io.Copy(backend, r) // r holds whatever the client sent after the handshake
+	backend.Close()
+	<-done
+}
+
+// authenticate reads the handshake and returns the error reply, or "" if
+// the credentials are right.
+func (p *AuthProxy) authenticate(r *bufio.Reader) string {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "CLIENT_ERROR unauthenticated"
+	}
+	f := strings.Fields(line)
+	if len(f) != 5 || f[0] != "set" {
+		return "CLIENT_ERROR unauthenticated"
+	}
+	n, err := strconv.Atoi(f[4])
+	if err != nil || n < 0 || n > 1<<16 {
+		return "CLIENT_ERROR unauthenticated"
+	}
+	data := make([]byte, n+2)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return "CLIENT_ERROR unauthenticated"
+	}
+	if f[1] != p.user || string(data[:n]) != p.password {
+		return "CLIENT_ERROR authentication failure"
+	}
+	return ""
+}
+
+// StartSilent starts a TCP server that accepts connections and never
+// answers, like a hung memcached, and returns its address.
+func StartSilent(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
