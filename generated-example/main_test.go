@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +69,52 @@ func TestRunWithMemcachedDownAtStartup(t *testing.T) {
 	}
 }
 
+// TestRunWithWrongPassword: bad credentials are one clear start-up log
+// line, without the password, and the app serves pages as cache misses.
+func TestRunWithWrongPassword(t *testing.T) {
+	srv := memcachedtest.Start(t, "-Y", memcachedtest.WriteAuthFile(t, "app", "right-password"))
+	var logs syncBuffer
+	base, shutdown := startAppLogging(t, map[string]string{
+		"MEMCACHIER_SERVERS":  srv.Addr,
+		"MEMCACHIER_USERNAME": "app",
+		"MEMCACHIER_PASSWORD": "wrong-password",
+		"MEMCACHED_AUTH":      "memcached",
+	}, &logs)
+	for i := 0; i < 10; i++ {
+		if body := get(t, base+"/"); !strings.Contains(body, "counter is unavailable") {
+			t.Fatalf("home page:\n%s", body)
+		}
+	}
+	if err := shutdown(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "authentication failed"); n != 1 {
+		t.Errorf("%d log lines mention the failed authentication, want 1:\n%s", n, out)
+	}
+	if strings.Contains(out, "wrong-password") {
+		t.Errorf("the password is in the logs:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the app's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func TestRunRejectsBadConfig(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"PORT": "not-a-port"},
@@ -83,6 +131,12 @@ func TestRunRejectsBadConfig(t *testing.T) {
 // answers. shutdown cancels it and returns what run returned.
 func startApp(t *testing.T, env map[string]string) (base string, shutdown func() error) {
 	t.Helper()
+	return startAppLogging(t, env, io.Discard)
+}
+
+// startAppLogging is startApp with the app's logs written to logs.
+func startAppLogging(t *testing.T, env map[string]string, logs io.Writer) (base string, shutdown func() error) {
+	t.Helper()
 	port := freePort(t)
 	full := map[string]string{"PORT": strconv.Itoa(port)}
 	for k, v := range env {
@@ -92,7 +146,7 @@ func startApp(t *testing.T, env map[string]string) (base string, shutdown func()
 	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, func(k string) string { return full[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		done <- run(ctx, func(k string) string { return full[k] }, slog.New(slog.NewTextHandler(logs, nil)))
 	}()
 
 	base = "http://127.0.0.1:" + strconv.Itoa(port)

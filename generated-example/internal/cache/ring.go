@@ -123,18 +123,25 @@ func (r *ring) Each(f func(net.Addr) error) error {
 	return nil
 }
 
-// failed takes the server at addr out of rotation, if it is in, and starts
-// probing it.
+// failed takes the server at addr out of rotation, if it is in, logs it,
+// and starts probing it.
 func (r *ring) failed(addr string, err error) {
+	if r.markDown(addr) {
+		r.logger.Warn("memcached server down: its keys go to the other servers", "server", addr, "err", err, "retry_in", r.retryTimeout)
+	}
+}
+
+// markDown is failed without the log line, for a caller that reports the
+// error itself. It reports whether the server was up.
+func (r *ring) markDown(addr string) bool {
 	s := r.byAddr[addr]
 	if s == nil || !s.down.CompareAndSwap(false, true) {
-		return
+		return false
 	}
 	s.failures = 1
-
-	r.logger.Warn("memcached server down: its keys go to the other servers", "server", addr, "err", err, "retry_in", r.retryTimeout)
 	r.wg.Add(1)
 	go r.watch(s)
+	return true
 }
 
 // watch probes a down server until it answers or the ring is closed.

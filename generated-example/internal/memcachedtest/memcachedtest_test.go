@@ -80,3 +80,45 @@ func TestAuthFile(t *testing.T) {
 		t.Errorf("authenticated get: got %q, want END", got)
 	}
 }
+
+func TestAuthProxy(t *testing.T) {
+	s := Start(t)
+	p := StartAuthProxy(t, s.Addr, "user", "secret")
+	tests := []struct {
+		name, first, want string
+	}{
+		{"no handshake", "get k\r\n", "CLIENT_ERROR unauthenticated"},
+		{"wrong password", "set user 0 0 5\r\nwrong\r\n", "CLIENT_ERROR authentication failure"},
+		{"wrong user", "set other 0 0 6\r\nsecret\r\n", "CLIENT_ERROR authentication failure"},
+		{"right credentials", "set user 0 0 6\r\nsecret\r\n", "STORED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", p.Addr, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(time.Second))
+			conn.Write([]byte(tt.first))
+			r := bufio.NewReader(conn)
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimRight(line, "\r\n"); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			if tt.want != "STORED" {
+				return
+			}
+			conn.Write([]byte("version\r\n")) // relayed to memcached
+			if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "VERSION ") {
+				t.Errorf("after the handshake: got %q, %v, want VERSION", line, err)
+			}
+		})
+	}
+	if n := p.Auths(); n != 1 {
+		t.Errorf("Auths() = %d, want 1", n)
+	}
+}
