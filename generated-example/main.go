@@ -22,6 +22,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/tasks"
 	"github.com/echocache/scaffold/generated-example/internal/web"
 )
 
@@ -56,7 +57,8 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 	}
 	defer store.Close()
 
-	handler, err := web.NewServer(cfg, store, logger)
+	logger.Info("tasks: in memory, for this process only")
+	handler, err := web.NewServer(cfg, store, tasks.NewMemory(), logger)
 	if err != nil {
 		return err
 	}

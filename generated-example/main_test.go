@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,11 +24,11 @@ func TestRun(t *testing.T) {
 	for _, tt := range []struct {
 		path, want string
 	}{
-		{"/", "in memory: MEMCACHIER_SERVERS is not set"},
+		{"/", "Cache: memory"},
 		{"/healthz", "ok"},
 		{"/static/style.css", "font-family"},
 	} {
-		if body := get(t, base+tt.path); !strings.Contains(body, tt.want) {
+		if body, _ := get(t, base+tt.path); !strings.Contains(body, tt.want) {
 			t.Errorf("GET %s: body does not contain %q", tt.path, tt.want)
 		}
 	}
@@ -36,18 +37,28 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunWithMemcached runs the app on a real memcached, then kills it:
-// pages keep being served.
+// TestRunWithMemcached runs the app on a real memcached: the home page is
+// a cached view there. Then memcached dies, and pages are still served,
+// with changes showing at once.
 func TestRunWithMemcached(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	base, shutdown := startApp(t, map[string]string{"MEMCACHIER_SERVERS": srv.Addr})
-	if body := get(t, base+"/"); !strings.Contains(body, "visited 1 time") || !strings.Contains(body, "memcached, 1 server") {
-		t.Errorf("home page does not show the memcached counter:\n%s", body)
+	if body, xcache := get(t, base+"/"); xcache != "MISS" || !strings.Contains(body, "Cache: memcached") {
+		t.Errorf("first view: X-Cache %q, body:\n%s", xcache, body)
 	}
+	if _, xcache := get(t, base+"/"); xcache != "HIT" {
+		t.Errorf("second view: X-Cache %q, want HIT", xcache)
+	}
+	addTask(t, base, "written while memcached is up")
+
 	srv.Stop()
-	for i := 0; i < 20; i++ {
-		if body := get(t, base+"/"); !strings.Contains(body, "counter is unavailable") {
-			t.Fatalf("with memcached down, home page:\n%s", body)
+	addTask(t, base, "written while memcached is down")
+	for i := 0; i < 10; i++ {
+		body, _ := get(t, base+"/")
+		for _, want := range []string{"written while memcached is up", "written while memcached is down"} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("with memcached down, the page lacks %q:\n%s", want, body)
+			}
 		}
 	}
 	if err := shutdown(); err != nil {
@@ -61,7 +72,8 @@ func TestRunWithMemcachedDownAtStartup(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	srv.Stop()
 	base, shutdown := startApp(t, map[string]string{"MEMCACHIER_SERVERS": srv.Addr})
-	if body := get(t, base+"/"); !strings.Contains(body, "counter is unavailable") {
+	addTask(t, base, "no cache")
+	if body, _ := get(t, base+"/"); !strings.Contains(body, "no cache") {
 		t.Errorf("home page:\n%s", body)
 	}
 	if err := shutdown(); err != nil {
@@ -81,8 +93,8 @@ func TestRunWithWrongPassword(t *testing.T) {
 		"MEMCACHED_AUTH":      "memcached",
 	}, &logs)
 	for i := 0; i < 10; i++ {
-		if body := get(t, base+"/"); !strings.Contains(body, "counter is unavailable") {
-			t.Fatalf("home page:\n%s", body)
+		if _, xcache := get(t, base+"/"); xcache != "MISS" {
+			t.Fatalf("view %d without a usable cache: X-Cache %q, want MISS", i, xcache)
 		}
 	}
 	if err := shutdown(); err != nil {
@@ -94,6 +106,19 @@ func TestRunWithWrongPassword(t *testing.T) {
 	}
 	if strings.Contains(out, "wrong-password") {
 		t.Errorf("the password is in the logs:\n%s", out)
+	}
+}
+
+// addTask posts the add form and follows the redirect.
+func addTask(t *testing.T, base, title string) {
+	t.Helper()
+	resp, err := http.PostForm(base+"/tasks", url.Values{"title": {title}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		t.Fatalf("add %q: ended at %s with status %d", title, resp.Request.URL, resp.StatusCode)
 	}
 }
 
@@ -178,22 +203,23 @@ func startAppLogging(t *testing.T, env map[string]string, logs io.Writer) (base 
 	}
 }
 
-// get fetches url and fails the test unless the answer is 200.
-func get(t *testing.T, url string) string {
+// get fetches url, fails the test unless the answer is 200, and returns
+// the body and the X-Cache header.
+func get(t *testing.T, url string) (body, xcache string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: status %d, want 200", url, resp.StatusCode)
 	}
-	return string(body)
+	return string(data), resp.Header.Get("X-Cache")
 }
 
 // freePort returns a TCP port that was free a moment ago.

@@ -1,35 +1,111 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
+	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
-// visitsKey holds the home page's visit counter.
-const visitsKey = "visits"
+// maxTitle is the longest task title accepted, in characters.
+const maxTitle = 200
+
+// taskList is the memoized result of loading every task.
+type taskList struct {
+	Tasks    []tasks.Task `json:"tasks"`
+	LoadedAt time.Time    `json:"loaded_at"`
+}
+
+// loadTasks is the function behind the memoized "all tasks" query.
+func (s *Server) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
+	list, err := s.tasks.List(ctx)
+	if err != nil {
+		return taskList{}, err
+	}
+	return taskList{Tasks: list, LoadedAt: time.Now()}, nil
+}
 
 // indexPage is the data of views/index.html.
 type indexPage struct {
-	// Visits is the counter after this visit; 0 when the cache is down.
-	Visits           uint64
-	Cache            cache.Stats
-	MemcachedServers int
-	Authenticated    bool
+	Flash      string
+	Tasks      []tasks.Task
+	LoadedAt   string
+	RenderedAt string
+	CacheKind  string
 }
 
+// handleIndex shows the task list. The route is a cached view; a request
+// with a flash message bypasses it (see hasFlash) and sees its message.
 func (s *Server) handleIndex(c echo.Context) error {
-	// A cache failure is already counted and logged by the cache; the page
-	// says "unavailable" instead of failing.
-	visits, _ := s.cache.Increment(visitsKey, 1, 0)
+	list, err := s.allTasks.Call(c.Request().Context(), struct{}{})
+	if err != nil {
+		return err
+	}
 	return c.Render(http.StatusOK, "index.html", indexPage{
-		Visits:           visits,
-		Cache:            s.cache.Stats(),
-		MemcachedServers: len(s.config.MemcachedServers),
-		Authenticated:    s.config.MemcachedUsername != "",
+		Flash:      takeFlash(c),
+		Tasks:      list.Tasks,
+		LoadedAt:   list.LoadedAt.Format(timeFormat),
+		RenderedAt: time.Now().Format(timeFormat),
+		CacheKind:  s.cache.Kind(),
 	})
+}
+
+const timeFormat = "15:04:05.000"
+
+func (s *Server) handleAddTask(c echo.Context) error {
+	title := strings.TrimSpace(c.FormValue("title"))
+	switch {
+	case title == "":
+		return s.redirectWithFlash(c, "Give the task a title.")
+	case utf8.RuneCountInString(title) > maxTitle:
+		return s.redirectWithFlash(c, "That title is too long: "+strconv.Itoa(maxTitle)+" characters at most.")
+	}
+	if _, err := s.tasks.Add(c.Request().Context(), title); err != nil {
+		return err
+	}
+	s.tasksChanged()
+	return s.redirectWithFlash(c, "Task added.")
+}
+
+func (s *Server) handleDeleteTask(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	switch err := s.tasks.Delete(c.Request().Context(), id); {
+	case errors.Is(err, tasks.ErrNotFound):
+		return s.redirectWithFlash(c, "That task was already deleted.")
+	case err != nil:
+		return err
+	}
+	// Drop the row's fragment too: a new task could be shown under a
+	// stale fragment otherwise (MemCachier's Flask example forgets this).
+	s.cache.Delete(cache.FragmentKey("task", strconv.FormatInt(id, 10)))
+	s.tasksChanged()
+	return s.redirectWithFlash(c, "Task deleted.")
+}
+
+// tasksChanged invalidates what depends on the task list: the memoized
+// query and the cached page. Cache failures are counted and logged by the
+// cache; the entries then expire with their TTL.
+func (s *Server) tasksChanged() {
+	s.allTasks.ForgetAll()
+	s.cache.DeleteView("/")
+}
+
+// redirectWithFlash answers a POST by redirecting to the list (so a reload
+// does not post again) with a message for this visitor only.
+func (s *Server) redirectWithFlash(c echo.Context, msg string) error {
+	setFlash(c, msg)
+	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 // handleHealthz answers load balancers and uptime checks. It does not
@@ -40,5 +116,6 @@ func (s *Server) handleHealthz(c echo.Context) error {
 
 // handleCacheStats shows the cache's hit, miss and error counters.
 func (s *Server) handleCacheStats(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, s.cache.Stats())
 }

@@ -6,20 +6,29 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
-// layout is the base template every page is rendered into.
-const layout = "views/layout.html"
+// Views: a base layout, one file per page, and partials (named templates
+// that pages share, such as cached fragments).
+const (
+	layout   = "views/layout.html"
+	partials = "views/partials/*.html"
+)
 
-// renderer holds one parsed template set per page: the layout plus the
-// page, parsed once at start-up.
+// renderer holds one parsed template set per page: the layout, the page
+// and the partials, parsed once at start-up.
 type renderer struct {
 	pages map[string]*template.Template
 }
 
-func newRenderer(fsys fs.FS) (*renderer, error) {
+// newRenderer parses every page. Each set gets the fragment-cache
+// template functions bound to itself.
+func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 	names, err := fs.Glob(fsys, "views/*.html")
 	if err != nil {
 		return nil, err
@@ -29,7 +38,11 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 		if name == layout {
 			continue
 		}
-		t, err := template.ParseFS(fsys, layout, name)
+		var t *template.Template
+		t, err = template.New(path.Base(name)).
+			Funcs(fragments.Funcs(&t)).
+			Funcs(template.FuncMap{"now": func() string { return time.Now().Format(timeFormat) }}).
+			ParseFS(fsys, layout, partials, name)
 		if err != nil {
 			return nil, fmt.Errorf("parse view %s: %w", name, err)
 		}

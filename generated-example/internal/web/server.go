@@ -8,12 +8,22 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/tasks"
+)
+
+// How long each caching layer keeps the demo's data. Adding or deleting a
+// task invalidates all three at once, so they can be long.
+const (
+	viewTTL     = 10 * time.Minute
+	memoTTL     = 10 * time.Minute
+	fragmentTTL = time.Hour
 )
 
 //go:embed views static
@@ -21,17 +31,19 @@ var assets embed.FS
 
 // Server is the app's http.Handler. Build one with NewServer.
 type Server struct {
-	echo   *echo.Echo
-	logger *slog.Logger
-	views  *renderer
-	cache  *cache.Cache
-	config config.Config
+	echo     *echo.Echo
+	logger   *slog.Logger
+	views    *renderer
+	cache    *cache.Cache
+	tasks    tasks.Store
+	allTasks *cache.Memo[struct{}, taskList]
+	config   config.Config
 }
 
 // NewServer returns a Server with every route registered. It parses the
 // views once; a broken view is an error here, not at request time.
-func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
-	views, err := newRenderer(assets)
+func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, logger *slog.Logger) (*Server, error) {
+	views, err := newRenderer(assets, cache.NewFragments(c, fragmentTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +52,10 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 		logger: logger,
 		views:  views,
 		cache:  c,
+		tasks:  store,
 		config: cfg,
 	}
+	s.allTasks = cache.Memoize(c, "tasks.all", memoTTL, s.loadTasks)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.Renderer = views
@@ -53,7 +67,10 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 
 // routes registers every route of the app: this is the one place to look.
 func (s *Server) routes() {
-	s.echo.GET("/", s.handleIndex)
+	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", s.handleIndex,
+		s.cache.Views(cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+	s.echo.POST("/tasks", s.handleAddTask)
+	s.echo.POST("/tasks/:id/delete", s.handleDeleteTask)
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/cache/stats", s.handleCacheStats)
 	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,27 +17,98 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
 // newTestServer returns a Server on an in-memory cache and a buffer that
 // collects its logs.
-func newTestServer(t *testing.T, cfg config.Config) (*Server, *bytes.Buffer) {
+func newTestServer(t *testing.T, cfg config.Config) (*Server, *syncBuffer) {
 	t.Helper()
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	return newServerWithCache(t, cfg, cache.NewMemory(0, logger), logger), &logs
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	return newServerWithCache(t, cfg, cache.NewMemory(0, logger), logger), logs
 }
 
 func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger *slog.Logger) *Server {
 	t.Helper()
-	s, err := NewServer(cfg, c, logger)
+	s, err := NewServer(cfg, c, tasks.NewMemory(), logger)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
 	return s
 }
 
-// do serves one request and returns the recorded response.
+// caches returns a Server factory per cache backend, for tests that must
+// hold on both.
+func caches(t *testing.T) map[string]func(t *testing.T) *Server {
+	srv := memcachedtest.Start(t)
+	return map[string]func(t *testing.T) *Server{
+		"memory": func(t *testing.T) *Server {
+			s, _ := newTestServer(t, config.Config{})
+			return s
+		},
+		"memcached": func(t *testing.T) *Server {
+			logger := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+			c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}}, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			// One server for all subtests: start each from an empty cache.
+			c.DeleteView("/")
+			return newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+		},
+	}
+}
+
+// browser is a client with a cookie jar, talking to the handler directly.
+type browser struct {
+	t       *testing.T
+	h       http.Handler
+	cookies map[string]*http.Cookie
+	header  http.Header // extra request headers
+}
+
+func newBrowser(t *testing.T, h http.Handler) *browser {
+	return &browser{t: t, h: h, cookies: make(map[string]*http.Cookie), header: make(http.Header)}
+}
+
+func (b *browser) do(method, target string, form url.Values) *httptest.ResponseRecorder {
+	b.t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	b.h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return rec
+}
+
+func (b *browser) get(target string) *httptest.ResponseRecorder {
+	b.t.Helper()
+	return b.do(http.MethodGet, target, nil)
+}
+
+// do serves one request without cookies and returns the recorded response.
 func do(s http.Handler, method, target string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
@@ -50,12 +123,13 @@ func TestRoutes(t *testing.T) {
 		contentType    string
 		body           string
 	}{
-		{http.MethodGet, "/", http.StatusOK, "text/html", "in memory: MEMCACHIER_SERVERS is not set"},
-		{http.MethodGet, "/cache/stats", http.StatusOK, "application/json", `"kind":"memory"`},
+		{http.MethodGet, "/", http.StatusOK, "text/html", "No tasks yet."},
 		{http.MethodGet, "/healthz", http.StatusOK, "text/plain", "ok"},
+		{http.MethodGet, "/cache/stats", http.StatusOK, "application/json", `"kind":"memory"`},
 		{http.MethodGet, "/static/style.css", http.StatusOK, "text/css", "font-family"},
 		{http.MethodGet, "/no-such-page", http.StatusNotFound, "text/plain", "Not Found"},
-		{http.MethodPost, "/", http.StatusMethodNotAllowed, "text/plain", "Method Not Allowed"},
+		{http.MethodPut, "/", http.StatusMethodNotAllowed, "text/plain", "Method Not Allowed"},
+		{http.MethodPost, "/tasks/abc/delete", http.StatusNotFound, "text/plain", "Not Found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
@@ -73,18 +147,147 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func TestIndexShowsConfiguration(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{
-		MemcachedServers:  []string{"a:11211", "b:11211"},
-		MemcachedUsername: "user",
-		MemcachedPassword: "pass",
-	})
-	body := do(s, http.MethodGet, "/").Body.String()
-	if !strings.Contains(body, "memcached, 2 servers from MEMCACHIER_SERVERS, with credentials") {
-		t.Errorf("index does not describe the memcached servers:\n%s", body)
+// TestTaskDemo walks through the demo as a visitor would, on both caches:
+// the page is a cached view, adding and deleting redirect with a flash
+// message shown once to that visitor only, and each change shows at once.
+func TestTaskDemo(t *testing.T) {
+	for name, newServer := range caches(t) {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t)
+			alice, bob := newBrowser(t, s), newBrowser(t, s)
+
+			first := bob.get("/")
+			if got := first.Header().Get("X-Cache"); got != "MISS" {
+				t.Errorf("first view: X-Cache %q, want MISS", got)
+			}
+			second := bob.get("/")
+			if got := second.Header().Get("X-Cache"); got != "HIT" {
+				t.Errorf("second view: X-Cache %q, want HIT", got)
+			}
+			if second.Body.String() != first.Body.String() || second.Code != first.Code ||
+				second.Header().Get("Content-Type") != first.Header().Get("Content-Type") {
+				t.Error("a hit differs from the page it was cached from")
+			}
+
+			rec := alice.do(http.MethodPost, "/tasks", url.Values{"title": {"Buy <milk>"}})
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+				t.Fatalf("add: got %d to %q, want 303 to /", rec.Code, rec.Header().Get("Location"))
+			}
+			page := alice.get("/")
+			body := page.Body.String()
+			if !strings.Contains(body, "Task added.") || !strings.Contains(body, "Buy &lt;milk&gt;") {
+				t.Errorf("after adding, alice's page lacks the flash or the task:\n%s", body)
+			}
+			if page.Header().Get("X-Cache") != "" || !strings.Contains(page.Header().Get("Cache-Control"), "no-store") {
+				t.Errorf("the flash page went through the view cache or is storable: X-Cache %q, Cache-Control %q",
+					page.Header().Get("X-Cache"), page.Header().Get("Cache-Control"))
+			}
+			if again := alice.get("/").Body.String(); strings.Contains(again, "Task added.") {
+				t.Error("the flash message was shown twice")
+			}
+			bobs := bob.get("/").Body.String()
+			if strings.Contains(bobs, "Task added.") {
+				t.Error("bob sees alice's flash message")
+			}
+			if !strings.Contains(bobs, "Buy &lt;milk&gt;") {
+				t.Error("bob does not see the new task: the view was not invalidated")
+			}
+
+			rec = alice.do(http.MethodPost, "/tasks/1/delete", nil)
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("delete: got %d, want 303", rec.Code)
+			}
+			if _, ok := s.cache.Get(cache.FragmentKey("task", "1")); ok {
+				t.Error("the deleted task's fragment is still cached")
+			}
+			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task deleted.") || strings.Contains(body, "Buy &lt;milk&gt;") {
+				t.Errorf("after deleting, alice's page:\n%s", body)
+			}
+			if body := bob.get("/").Body.String(); strings.Contains(body, "Buy &lt;milk&gt;") {
+				t.Error("bob still sees the deleted task")
+			}
+		})
 	}
-	if strings.Contains(body, "pass") {
-		t.Errorf("index shows the memcached password:\n%s", body)
+}
+
+func TestAddRejectsBadTitles(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	for _, title := range []string{"", "   ", strings.Repeat("x", maxTitle+1)} {
+		b := newBrowser(t, s)
+		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
+		body := b.get("/").Body.String()
+		if !strings.Contains(body, "No tasks yet.") {
+			t.Errorf("title %q was accepted", title)
+		}
+		if !strings.Contains(body, `class="flash"`) {
+			t.Errorf("title %q: no message explains the refusal", title)
+		}
+	}
+}
+
+// TestViewCacheIsNotPoisoned: a request with a forged Host or
+// X-Forwarded-Host is served the same page as everyone, and what it
+// caches holds nothing of those headers.
+func TestViewCacheIsNotPoisoned(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	evil := newBrowser(t, s)
+	evil.header.Set("X-Forwarded-Host", "evil.example")
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Host = "evil.example"
+	req.Header.Set("X-Forwarded-Host", "evil.example")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if strings.Contains(rec.Body.String(), "evil.example") {
+		t.Fatal("the page shows the forged host")
+	}
+	next := do(s, http.MethodGet, "/")
+	if next.Header().Get("X-Cache") != "HIT" || strings.Contains(next.Body.String(), "evil.example") {
+		t.Errorf("after a forged request, the cached page is X-Cache %q and mentions evil.example: %v",
+			next.Header().Get("X-Cache"), strings.Contains(next.Body.String(), "evil.example"))
+	}
+}
+
+func TestHeadOnCachedView(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	head := do(s, http.MethodHead, "/")
+	if head.Code != http.StatusOK || head.Body.Len() != 0 {
+		t.Fatalf("HEAD before any GET: status %d, %d body bytes", head.Code, head.Body.Len())
+	}
+	if got := do(s, http.MethodGet, "/"); got.Header().Get("X-Cache") != "MISS" || !strings.Contains(got.Body.String(), "No tasks yet.") {
+		t.Fatalf("GET after HEAD: X-Cache %q, body %q: the HEAD was stored", got.Header().Get("X-Cache"), got.Body.String())
+	}
+	head = do(s, http.MethodHead, "/")
+	if head.Header().Get("X-Cache") != "HIT" || head.Body.Len() != 0 {
+		t.Errorf("HEAD after GET: X-Cache %q, %d body bytes; want HIT and no body", head.Header().Get("X-Cache"), head.Body.Len())
+	}
+}
+
+func TestServesWithMemcachedDown(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	logger := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+	b := newBrowser(t, s)
+	b.do(http.MethodPost, "/tasks", url.Values{"title": {"before"}})
+
+	srv.Stop()
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		rec := b.do(http.MethodPost, "/tasks", url.Values{"title": {"during"}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("add with memcached down: status %d", rec.Code)
+		}
+		rec = b.get("/")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "during") {
+			t.Fatalf("page with memcached down: status %d\n%s", rec.Code, rec.Body.String())
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("40 requests with memcached down took %v", d)
 	}
 }
 
@@ -140,43 +343,20 @@ func TestRequestLogLine(t *testing.T) {
 	}
 }
 
-func TestVisitCounter(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
-	for _, want := range []string{"visited 1 time ", "visited 2 times"} {
-		if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, want) {
-			t.Errorf("page does not say %q:\n%s", want, body)
-		}
-	}
+// syncBuffer collects logs written from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-// TestServesWithMemcachedDown: with memcached gone, pages are still 200,
-// fast, and say that the counter is unavailable.
-func TestServesWithMemcachedDown(t *testing.T) {
-	srv := memcachedtest.Start(t)
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
 
-	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "visited 1 time") {
-		t.Fatalf("with memcached up, page does not count the visit:\n%s", body)
-	}
-	srv.Stop()
-	start := time.Now()
-	for i := 0; i < 50; i++ {
-		rec := do(s, http.MethodGet, "/")
-		if rec.Code != http.StatusOK {
-			t.Fatalf("request %d with memcached down: status %d, want 200", i, rec.Code)
-		}
-		if !strings.Contains(rec.Body.String(), "counter is unavailable") {
-			t.Fatalf("page does not say the counter is unavailable:\n%s", rec.Body.String())
-		}
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("50 pages with memcached down took %v", d)
-	}
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,0 +1,144 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Memo is a function whose results are cached, like Flask-Caching's
+// @cache.memoize(). Build one with Memoize.
+//
+// Results are stored as JSON, so R must survive encoding/json; zero values
+// are cached like any other, and errors are never cached. Concurrent calls
+// with equal arguments that miss run the function once per process.
+//
+// A hit is one round trip: the result and the function's version are
+// fetched together with GetMulti. ForgetAll replaces the version, which
+// never expires on its own (Flask-Caching's version key expired with the
+// first result's timeout and dropped every result early: its issue 531),
+// and every result records the version it was computed under. If memcached
+// evicts the version, a fresh random one takes its place, so old results
+// can never come back.
+type Memo[A, R any] struct {
+	cache  *Cache
+	name   string
+	ttl    time.Duration
+	fn     func(context.Context, A) (R, error)
+	flight flight[R]
+}
+
+// Memoize returns fn with its results cached for ttl (0: until evicted or
+// forgotten) under name, which must be unique among the app's memoized
+// functions.
+func Memoize[A, R any](c *Cache, name string, ttl time.Duration, fn func(context.Context, A) (R, error)) *Memo[A, R] {
+	return &Memo[A, R]{cache: c, name: name, ttl: ttl, fn: fn}
+}
+
+// Call returns fn(ctx, arg), from the cache when it holds a current result.
+// Call has the signature of fn, so m.Call can stand in for it.
+func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
+	key, err := m.key(arg)
+	if err != nil {
+		m.cache.fail("memoize "+m.name, err)
+		return m.fn(ctx, arg)
+	}
+	vkey := m.versionKey()
+	got := m.cache.GetMulti([]string{vkey, key})
+	version := got[vkey]
+	if version != nil {
+		if r, ok := decodeResult[R](got[key], version); ok {
+			return r, nil
+		}
+	}
+	r, err, _ := m.flight.do(key, func() (R, error) {
+		if version == nil {
+			version = m.newVersion(vkey)
+		}
+		r, err := m.fn(ctx, arg)
+		if err != nil {
+			return r, err
+		}
+		if data, err := encodeResult(r, version); err == nil {
+			m.cache.Set(key, data, m.ttl) // a failure is counted and logged by the cache
+		} else {
+			m.cache.fail("memoize "+m.name, err)
+		}
+		return r, nil
+	})
+	return r, err
+}
+
+// Forget drops the cached result for arg, like
+// cache.delete_memoized(f, arg).
+func (m *Memo[A, R]) Forget(arg A) error {
+	key, err := m.key(arg)
+	if err != nil {
+		return err
+	}
+	return m.cache.Delete(key)
+}
+
+// ForgetAll drops every cached result of the function, like
+// cache.delete_memoized(f), by retiring its version.
+func (m *Memo[A, R]) ForgetAll() error {
+	return m.cache.Delete(m.versionKey())
+}
+
+func (m *Memo[A, R]) versionKey() string { return "memo:" + m.name + ":version" }
+
+// key is the cache key of one argument value.
+func (m *Memo[A, R]) key(arg A) (string, error) {
+	enc, err := appendArgKey(nil, reflect.ValueOf(&arg).Elem())
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(enc)
+	return "memo:" + m.name + ":" + base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// newVersion stores a new random version unless another process got there
+// first, and returns the one in the cache. With the cache down it returns
+// a version nobody else has, so the result is computed and not shared.
+func (m *Memo[A, R]) newVersion(vkey string) []byte {
+	b := make([]byte, 8)
+	rand.Read(b)
+	v := []byte(hex.EncodeToString(b))
+	if added, err := m.cache.Add(vkey, v, 0); err != nil || added {
+		return v
+	}
+	if cur, ok := m.cache.Get(vkey); ok {
+		return cur
+	}
+	return v
+}
+
+// A stored result is the version, a newline, and the JSON of the value.
+func encodeResult[R any](r R, version []byte) ([]byte, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	out := make([]byte, 0, len(version)+1+len(data))
+	out = append(append(append(out, version...), '\n'), data...)
+	return out, nil
+}
+
+func decodeResult[R any](data, version []byte) (R, bool) {
+	var r R
+	v, body, ok := bytes.Cut(data, []byte{'\n'})
+	if !ok || !bytes.Equal(v, version) {
+		return r, false
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r, false
+	}
+	return r, true
+}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+)
+
+// flashCookie carries a one-time message to the next page this visitor
+// sees, such as "Task added." after a redirect.
+const flashCookie = "flash"
+
+// setFlash stores msg for the visitor's next page.
+func setFlash(c echo.Context, msg string) {
+	c.SetCookie(&http.Cookie{
+		Name:     flashCookie,
+		Value:    url.QueryEscape(msg),
+		Path:     "/",
+		MaxAge:   60,
+		HttpOnly: true,
+		Secure:   isHTTPS(c),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// takeFlash returns the visitor's message, if any, and clears it. The
+// response is then marked no-store: it is this visitor's alone, and the
+// view cache will not keep it (nor would it, as it sets a cookie).
+func takeFlash(c echo.Context) string {
+	cookie, err := c.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{
+		Name:     flashCookie,
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   isHTTPS(c),
+		SameSite: http.SameSiteLaxMode,
+	})
+	c.Response().Header().Set("Cache-Control", "no-store")
+	msg, err := url.QueryUnescape(cookie.Value)
+	if err != nil {
+		return ""
+	}
+	return msg
+}
+
+// hasFlash tells the view cache to step aside for a visitor with a
+// message waiting: the cached page is everyone's and cannot show it.
+func hasFlash(c echo.Context) bool {
+	_, err := c.Cookie(flashCookie)
+	return err == nil
+}
+
+// isHTTPS reports whether the visitor connected over https, directly or
+// through Heroku's router, which sets X-Forwarded-Proto.
+func isHTTPS(c echo.Context) bool {
+	return c.Request().TLS != nil || c.Request().Header.Get("X-Forwarded-Proto") == "https"
+}
