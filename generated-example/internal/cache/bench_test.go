@@ -2,9 +2,14 @@ package cache
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
@@ -89,4 +94,88 @@ func BenchmarkGetParallel(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkMemoizeHit compares a memoized call that hits with a raw
+// gomemcache get of the stored result, for a small result and for a list
+// of 20 rows, whose JSON decoding is part of the cost.
+func BenchmarkMemoizeHit(b *testing.B) {
+	c, raw := benchClients(b)
+	type row struct {
+		ID    int64
+		Title string
+	}
+	rows := make([]row, 20)
+	for i := range rows {
+		rows[i] = row{int64(i), "task number " + strconv.Itoa(i)}
+	}
+	small := Memoize(c, "bench-small", 0, func(_ context.Context, n int) (string, error) { return "result " + strconv.Itoa(n), nil })
+	list := Memoize(c, "bench-rows", 0, func(context.Context, int) ([]row, error) { return rows, nil })
+	ctx := context.Background()
+	small.Call(ctx, 1)
+	list.Call(ctx, 1)
+	smallKey, _ := small.key(1)
+	listKey, _ := list.key(1)
+
+	b.Run("small/memoize", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := small.Call(ctx, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("small/gomemcache", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := raw.Get(smallKey); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rows20/memoize", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := list.Call(ctx, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rows20/gomemcache", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := raw.Get(listKey); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkViewHit compares a page served by Views from the cache with an
+// Echo handler that gets the same bytes with raw gomemcache and writes
+// them: the least a shared page cache can do.
+func BenchmarkViewHit(b *testing.B) {
+	c, raw := benchClients(b)
+	body := bytes.Repeat([]byte("<p>cached page</p>\n"), 100)
+	e := echo.New()
+	e.GET("/", func(ctx echo.Context) error { return ctx.HTMLBlob(http.StatusOK, body) }, c.Views(ViewOptions{}))
+	e.GET("/raw", func(ctx echo.Context) error {
+		it, err := raw.Get("raw-page")
+		if err != nil {
+			return err
+		}
+		return ctx.HTMLBlob(http.StatusOK, it.Value)
+	})
+	if err := raw.Set(&memcache.Item{Key: "raw-page", Value: body}); err != nil {
+		b.Fatal(err)
+	}
+	serve := func(b *testing.B, target string) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		for i := 0; i < b.N; i++ {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d", rec.Code)
+			}
+		}
+	}
+	serve(b, "/") // store the page
+	b.Run("views", func(b *testing.B) { serve(b, "/") })
+	b.Run("gomemcache", func(b *testing.B) { serve(b, "/raw") })
 }

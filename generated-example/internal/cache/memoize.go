@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -16,8 +17,10 @@ import (
 // Memo is a function whose results are cached, like Flask-Caching's
 // @cache.memoize(). Build one with Memoize.
 //
-// Results are stored as JSON, so R must survive encoding/json; zero values
-// are cached like any other, and errors are never cached. Concurrent calls
+// Results are stored as JSON, so R must survive encoding/json, unless R
+// implements encoding.BinaryMarshaler and *R encoding.BinaryUnmarshaler,
+// which are used instead (faster for large results). Zero values are
+// cached like any other, and errors are never cached. Concurrent calls
 // with equal arguments that miss run the function once per process.
 //
 // A hit is one round trip: the result and the function's version are
@@ -120,9 +123,15 @@ func (m *Memo[A, R]) newVersion(vkey string) []byte {
 	return v
 }
 
-// A stored result is the version, a newline, and the JSON of the value.
+// A stored result is the version, a newline, and the value's encoding.
 func encodeResult[R any](r R, version []byte) ([]byte, error) {
-	data, err := json.Marshal(r)
+	var data []byte
+	var err error
+	if m, ok := any(r).(encoding.BinaryMarshaler); ok {
+		data, err = m.MarshalBinary()
+	} else {
+		data, err = json.Marshal(r)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
@@ -137,8 +146,11 @@ func decodeResult[R any](data, version []byte) (R, bool) {
 	if !ok || !bytes.Equal(v, version) {
 		return r, false
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return r, false
+	var err error
+	if u, ok := any(&r).(encoding.BinaryUnmarshaler); ok {
+		err = u.UnmarshalBinary(body)
+	} else {
+		err = json.Unmarshal(body, &r)
 	}
-	return r, true
+	return r, err == nil
 }

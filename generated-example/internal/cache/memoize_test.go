@@ -1,0 +1,271 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// counted returns a function that counts its calls and returns f(arg).
+func counted[A, R any](f func(A) (R, error)) (func(context.Context, A) (R, error), *atomic.Int64) {
+	var n atomic.Int64
+	return func(_ context.Context, a A) (R, error) {
+		n.Add(1)
+		return f(a)
+	}, &n
+}
+
+func TestMemoize(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, c *Cache)
+	}{
+		{"hit after miss", func(t *testing.T, c *Cache) {
+			fn, calls := counted(func(n int) (string, error) { return fmt.Sprint("x", n), nil })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			for i := 0; i < 3; i++ {
+				if got, err := m.Call(ctx, 7); got != "x7" || err != nil {
+					t.Fatalf("Call(7) = %q, %v", got, err)
+				}
+			}
+			if n := calls.Load(); n != 1 {
+				t.Errorf("three calls ran the function %d times, want 1", n)
+			}
+		}},
+		{"zero values are cached", func(t *testing.T, c *Cache) {
+			fn, calls := counted(func(int) (int, error) { return 0, nil })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			m.Call(ctx, 1)
+			m.Call(ctx, 1)
+			if n := calls.Load(); n != 1 {
+				t.Errorf("a zero result was recomputed: %d calls", n)
+			}
+		}},
+		{"errors are not cached", func(t *testing.T, c *Cache) {
+			fail := errors.New("db down")
+			fn, calls := counted(func(int) (int, error) { return 5, fail })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			for i := 0; i < 2; i++ {
+				if _, err := m.Call(ctx, 1); !errors.Is(err, fail) {
+					t.Fatalf("got %v, want the function's error", err)
+				}
+			}
+			if n := calls.Load(); n != 2 {
+				t.Errorf("an error was cached: %d calls, want 2", n)
+			}
+		}},
+		{"forget one argument", func(t *testing.T, c *Cache) {
+			fn, calls := counted(func(n int) (int, error) { return n * 2, nil })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			m.Call(ctx, 1)
+			m.Call(ctx, 2)
+			if err := m.Forget(1); err != nil {
+				t.Fatal(err)
+			}
+			m.Call(ctx, 1) // recomputed
+			m.Call(ctx, 2) // still cached
+			if n := calls.Load(); n != 3 {
+				t.Errorf("got %d calls, want 3: Forget(1) must drop only f(1)", n)
+			}
+		}},
+		{"forget all", func(t *testing.T, c *Cache) {
+			fn, calls := counted(func(n int) (int, error) { return n, nil })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			other, otherCalls := counted(func(n int) (int, error) { return n, nil })
+			o := Memoize(c, t.Name()+"/other", time.Minute, other)
+			m.Call(ctx, 1)
+			m.Call(ctx, 2)
+			o.Call(ctx, 1)
+			if err := m.ForgetAll(); err != nil {
+				t.Fatal(err)
+			}
+			m.Call(ctx, 1)
+			m.Call(ctx, 2)
+			o.Call(ctx, 1)
+			if n := calls.Load(); n != 4 {
+				t.Errorf("got %d calls, want 4: ForgetAll must drop every result", n)
+			}
+			if n := otherCalls.Load(); n != 1 {
+				t.Errorf("ForgetAll of one function dropped another's results")
+			}
+		}},
+		{"version outlives the first result (flask-caching 531)", func(t *testing.T, c *Cache) {
+			fn, calls := counted(func(n int) (int, error) { return n, nil })
+			// memcached counts whole seconds, so a 3s item lives 2 to 3s.
+			m := Memoize(c, t.Name(), 3*time.Second, fn)
+			m.Call(ctx, 1) // creates the version
+			time.Sleep(2 * time.Second)
+			m.Call(ctx, 2) // lives until 4s at least
+			time.Sleep(1500 * time.Millisecond)
+			// f(1) has expired; f(2) must still be a hit. With a version
+			// key that expired with f(1), f(2) would be lost too.
+			m.Call(ctx, 2)
+			if n := calls.Load(); n != 2 {
+				t.Errorf("got %d calls, want 2: f(2) was dropped when f(1) expired", n)
+			}
+		}},
+		{"evicted version never revives old results", func(t *testing.T, c *Cache) {
+			value := 1
+			fn, calls := counted(func(int) (int, error) { return value, nil })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			m.Call(ctx, 0)
+			c.Delete(m.versionKey()) // as if memcached evicted it
+			value = 2
+			if got, _ := m.Call(ctx, 0); got != 2 {
+				t.Errorf("after the version was evicted got %d, want the new result 2", got)
+			}
+			if got, _ := m.Call(ctx, 0); got != 2 || calls.Load() != 2 {
+				t.Errorf("got %d after %d calls, want 2 from the cache", got, calls.Load())
+			}
+		}},
+		{"concurrent misses run once", func(t *testing.T, c *Cache) {
+			fn, calls := counted(func(n int) (int, error) {
+				time.Sleep(100 * time.Millisecond)
+				return n, nil
+			})
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			var wg sync.WaitGroup
+			for i := 0; i < 20; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if got, err := m.Call(ctx, 9); got != 9 || err != nil {
+						t.Errorf("Call = %d, %v", got, err)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := calls.Load(); n != 1 {
+				t.Errorf("20 concurrent misses ran the function %d times, want 1", n)
+			}
+		}},
+		{"struct arguments and results", func(t *testing.T, c *Cache) {
+			type query struct {
+				Tags  map[string]int
+				Limit int
+			}
+			type row struct {
+				Name string
+				At   time.Time
+			}
+			at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			fn, calls := counted(func(q query) ([]row, error) { return []row{{fmt.Sprint(q.Limit), at}}, nil })
+			m := Memoize(c, t.Name(), time.Minute, fn)
+			a := query{Tags: map[string]int{"a": 1, "b": 2, "c": 3}, Limit: 5}
+			b := query{Tags: map[string]int{"c": 3, "b": 2, "a": 1}, Limit: 5}
+			m.Call(ctx, a)
+			got, _ := m.Call(ctx, b)
+			if n := calls.Load(); n != 1 {
+				t.Errorf("equal arguments ran the function %d times, want 1", n)
+			}
+			if want := []row{{"5", at}}; !reflect.DeepEqual(got, want) {
+				t.Errorf("cached result %v, want %v", got, want)
+			}
+			m.Call(ctx, query{Tags: a.Tags, Limit: 6})
+			if n := calls.Load(); n != 2 {
+				t.Errorf("a different argument was served another's result")
+			}
+		}},
+	}
+	for name, c := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					tt.run(t, c)
+				})
+			}
+		})
+	}
+}
+
+// binaryResult encodes itself; Memo must use that instead of JSON.
+type binaryResult struct{ n int }
+
+func (r binaryResult) MarshalBinary() ([]byte, error) { return []byte(fmt.Sprint("n=", r.n)), nil }
+
+func (r *binaryResult) UnmarshalBinary(b []byte) error {
+	_, err := fmt.Sscanf(string(b), "n=%d", &r.n)
+	return err
+}
+
+func TestMemoizeBinaryCodec(t *testing.T) {
+	c := NewMemory(0, discard())
+	fn, calls := counted(func(n int) (binaryResult, error) { return binaryResult{n * 10}, nil })
+	m := Memoize(c, "bin", time.Minute, fn)
+	m.Call(context.Background(), 4)
+	got, err := m.Call(context.Background(), 4)
+	if err != nil || got.n != 40 || calls.Load() != 1 {
+		t.Errorf("got %+v, %v after %d calls; want {40} from the cache", got, err, calls.Load())
+	}
+	key, _ := m.key(4)
+	if stored, _ := c.Get(key); !strings.HasSuffix(string(stored), "\nn=40") {
+		t.Errorf("stored %q, want the value's own encoding", stored)
+	}
+}
+
+// TestMemoizeHitIsOneRoundTrip counts memcached commands: a hit fetches
+// the result and the version in one multi-get.
+func TestMemoizeHitIsOneRoundTrip(t *testing.T) {
+	c := NewMemory(0, discard())
+	var gets, multis atomic.Int64
+	c.backend = countingBackend{c.backend, &gets, &multis}
+	m := Memoize(c, "f", time.Minute, func(_ context.Context, n int) (int, error) { return n, nil })
+	m.Call(context.Background(), 1)
+	gets.Store(0)
+	multis.Store(0)
+	m.Call(context.Background(), 1)
+	if g, mg := gets.Load(), multis.Load(); g != 0 || mg != 1 {
+		t.Errorf("a hit made %d gets and %d multi-gets, want one multi-get", g, mg)
+	}
+}
+
+type countingBackend struct {
+	backend
+	gets, multis *atomic.Int64
+}
+
+func (b countingBackend) get(key string) ([]byte, error) {
+	b.gets.Add(1)
+	return b.backend.get(key)
+}
+
+func (b countingBackend) getMulti(keys []string) (map[string][]byte, error) {
+	b.multis.Add(1)
+	return b.backend.getMulti(keys)
+}
+
+func TestMemoizeWithCacheDown(t *testing.T) {
+	c := newMemcachedCache(t, fastOptions("127.0.0.1:1"), discard())
+	fn, calls := counted(func(n int) (int, error) { return n + 1, nil })
+	m := Memoize(c, "f", time.Minute, fn)
+	for i := 0; i < 3; i++ {
+		if got, err := m.Call(context.Background(), 1); got != 2 || err != nil {
+			t.Fatalf("Call = %d, %v, want 2, nil", got, err)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("got %d calls, want one per Call with no cache", n)
+	}
+}
+
+func TestMemoizeUnsupportedArgument(t *testing.T) {
+	c := NewMemory(0, discard())
+	fn, calls := counted(func(f func()) (int, error) { return 1, nil })
+	m := Memoize(c, "f", time.Minute, fn)
+	for i := 0; i < 2; i++ {
+		if got, err := m.Call(context.Background(), func() {}); got != 1 || err != nil {
+			t.Fatalf("Call = %d, %v", got, err)
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("a function argument was cached: %d calls", n)
+	}
+}
