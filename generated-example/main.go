@@ -22,6 +22,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/session"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 	"github.com/echocache/scaffold/generated-example/internal/web"
 )
@@ -48,7 +49,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 	}
 	if cfg.SessionSecret == "" {
 		cfg.SessionSecret = randomSecret()
-		logger.Warn("SESSION_SECRET is not set: using a random secret, so sessions end when the app restarts")
+		logger.Warn("SESSION_SECRET is not set: using a random secret, so sessions end when the app restarts (on Heroku, app.json generates one)")
 	}
 
 	store, err := newCache(cfg, logger)
@@ -57,8 +58,18 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 	}
 	defer store.Close()
 
+	var previous [][]byte
+	for _, secret := range cfg.SessionPreviousSecrets {
+		previous = append(previous, []byte(secret))
+	}
+	sessions := session.NewStore(store, session.Options{
+		MaxAge:          cfg.SessionMaxAge,
+		IdleTimeout:     cfg.SessionIdleTimeout,
+		AbsoluteTimeout: cfg.SessionAbsoluteTimeout,
+	}, []byte(cfg.SessionSecret), previous...)
+
 	logger.Info("tasks: in memory, for this process only")
-	handler, err := web.NewServer(cfg, store, tasks.NewMemory(), logger)
+	handler, err := web.NewServer(cfg, store, tasks.NewMemory(), sessions, logger)
 	if err != nil {
 		return err
 	}

@@ -43,10 +43,15 @@ type Config struct {
 	// SessionSecret signs session cookies (SESSION_SECRET). Empty means the
 	// caller makes up a random one, which logs everyone out on restart.
 	SessionSecret string
-
-	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL). Empty
-	// means the app keeps its data in memory.
-	DatabaseURL string
+	// SessionPreviousSecrets are older secrets whose cookies are still
+	// accepted (SESSION_PREVIOUS_SECRETS, comma-separated), for rotation.
+	SessionPreviousSecrets []string
+	// Session lifetime and optional timeouts (SESSION_MAX_AGE,
+	// SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT). Zero means the session
+	// package's default: 31 days, and no idle or absolute timeout.
+	SessionMaxAge          time.Duration
+	SessionIdleTimeout     time.Duration
+	SessionAbsoluteTimeout time.Duration
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
@@ -99,6 +104,9 @@ func Load(getenv func(string) string) (Config, error) {
 		{"MEMCACHED_TIMEOUT", &cfg.MemcachedTimeout},
 		{"MEMCACHED_RETRY_TIMEOUT", &cfg.MemcachedRetryTimeout},
 		{"MEMCACHED_DEAD_TIMEOUT", &cfg.MemcachedDeadTimeout},
+		{"SESSION_MAX_AGE", &cfg.SessionMaxAge},
+		{"SESSION_IDLE_TIMEOUT", &cfg.SessionIdleTimeout},
+		{"SESSION_ABSOLUTE_TIMEOUT", &cfg.SessionAbsoluteTimeout},
 	} {
 		if v := getenv(d.name); v != "" {
 			parsed, err := time.ParseDuration(v)
@@ -128,8 +136,14 @@ func Load(getenv func(string) string) (Config, error) {
 	if n := len(cfg.SessionSecret); n > 0 && n < MinSecretLength {
 		bad("SESSION_SECRET is %d bytes, want at least %d (for example: openssl rand -hex 32)", n, MinSecretLength)
 	}
-
-	cfg.DatabaseURL = getenv("DATABASE_URL")
+	if v := getenv("SESSION_PREVIOUS_SECRETS"); v != "" {
+		for i, secret := range strings.Split(v, ",") {
+			if n := len(strings.TrimSpace(secret)); n < MinSecretLength {
+				bad("SESSION_PREVIOUS_SECRETS entry %d is %d bytes, want at least %d", i+1, n, MinSecretLength)
+			}
+			cfg.SessionPreviousSecrets = append(cfg.SessionPreviousSecrets, strings.TrimSpace(secret))
+		}
+	}
 
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))

@@ -218,3 +218,34 @@ func freePort(tb testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// Stats returns the server's general statistics ("stats" command), such as
+// cmd_get and cmd_set, which let a test count round trips.
+func (s *Server) Stats() (map[string]string, error) {
+	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write([]byte("stats\r\n")); err != nil {
+		return nil, err
+	}
+	stats := make(map[string]string)
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "END" {
+			return stats, nil
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "STAT" {
+			return nil, fmt.Errorf("unexpected stats line %q", line)
+		}
+		stats[f[1]] = f[2]
+	}
+}

@@ -19,6 +19,29 @@ func TestStartAnswersProtocol(t *testing.T) {
 	}
 }
 
+func TestStats(t *testing.T) {
+	s := Start(t)
+	before, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Second))
+	conn.Write([]byte("get a\r\n"))
+	bufio.NewReader(conn).ReadString('\n')
+	after, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before["cmd_get"] == after["cmd_get"] {
+		t.Errorf("cmd_get stayed at %s after a get", after["cmd_get"])
+	}
+}
+
 func TestStopAndRestart(t *testing.T) {
 	s := Start(t)
 	s.Stop()

@@ -5,6 +5,8 @@ import (
 	"net/url"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/echocache/scaffold/generated-example/internal/session"
 )
 
 // flashCookie carries a one-time message to the next page this visitor
@@ -19,7 +21,7 @@ func setFlash(c echo.Context, msg string) {
 		Path:     "/",
 		MaxAge:   60,
 		HttpOnly: true,
-		Secure:   isHTTPS(c),
+		Secure:   session.IsHTTPS(c.Request()),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -37,7 +39,7 @@ func takeFlash(c echo.Context) string {
 		Path:     "/",
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   isHTTPS(c),
+		Secure:   session.IsHTTPS(c.Request()),
 		SameSite: http.SameSiteLaxMode,
 	})
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -53,10 +55,4 @@ func takeFlash(c echo.Context) string {
 func hasFlash(c echo.Context) bool {
 	_, err := c.Cookie(flashCookie)
 	return err == nil
-}
-
-// isHTTPS reports whether the visitor connected over https, directly or
-// through Heroku's router, which sets X-Forwarded-Proto.
-func isHTTPS(c echo.Context) bool {
-	return c.Request().TLS != nil || c.Request().Header.Get("X-Forwarded-Proto") == "https"
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/session"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
@@ -37,30 +38,32 @@ type Server struct {
 	cache    *cache.Cache
 	tasks    tasks.Store
 	allTasks *cache.Memo[struct{}, taskList]
+	sessions *session.Store
 	config   config.Config
 }
 
 // NewServer returns a Server with every route registered. It parses the
 // views once; a broken view is an error here, not at request time.
-func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, logger *slog.Logger) (*Server, error) {
+func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *session.Store, logger *slog.Logger) (*Server, error) {
 	views, err := newRenderer(assets, cache.NewFragments(c, fragmentTTL))
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		echo:   echo.New(),
-		logger: logger,
-		views:  views,
-		cache:  c,
-		tasks:  store,
-		config: cfg,
+		echo:     echo.New(),
+		logger:   logger,
+		views:    views,
+		cache:    c,
+		tasks:    store,
+		sessions: sessions,
+		config:   cfg,
 	}
 	s.allTasks = cache.Memoize(c, "tasks.all", memoTTL, s.loadTasks)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.Renderer = views
 	s.echo.HTTPErrorHandler = s.handleError
-	s.echo.Use(s.logRequests(), s.recoverPanics())
+	s.echo.Use(s.logRequests(), s.recoverPanics(), session.Middleware(sessions))
 	s.routes()
 	return s, nil
 }
@@ -71,6 +74,12 @@ func (s *Server) routes() {
 		s.cache.Views(cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
 	s.echo.POST("/tasks", s.handleAddTask)
 	s.echo.POST("/tasks/:id/delete", s.handleDeleteTask)
+
+	s.echo.GET("/set/", s.handleSessionSet)
+	s.echo.GET("/get/", s.handleSessionGet)
+	s.echo.GET("/session/", s.handleSessionPage)
+	s.echo.POST("/session/login", s.handleLogin)
+	s.echo.POST("/session/logout", s.handleLogout)
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/cache/stats", s.handleCacheStats)
 	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))

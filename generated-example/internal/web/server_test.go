@@ -17,6 +17,7 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/session"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
@@ -31,7 +32,8 @@ func newTestServer(t *testing.T, cfg config.Config) (*Server, *syncBuffer) {
 
 func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger *slog.Logger) *Server {
 	t.Helper()
-	s, err := NewServer(cfg, c, tasks.NewMemory(), logger)
+	sessions := session.NewStore(c, session.Options{}, []byte(strings.Repeat("k", 32)))
+	s, err := NewServer(cfg, c, tasks.NewMemory(), sessions, logger)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -207,6 +209,71 @@ func TestTaskDemo(t *testing.T) {
 				t.Error("bob still sees the deleted task")
 			}
 		})
+	}
+}
+
+// TestSessionDemo mirrors MemCachier's Flask example (/set/ and /get/)
+// and walks through the counter, log in and log out.
+func TestSessionDemo(t *testing.T) {
+	for name, newServer := range caches(t) {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t)
+			b := newBrowser(t, s)
+			if got := b.get("/get/").Body.String(); got != "not set" {
+				t.Errorf("/get/ before /set/: %q, want \"not set\"", got)
+			}
+			if got := b.get("/set/").Body.String(); got != "ok" {
+				t.Errorf("/set/: %q, want ok", got)
+			}
+			if got := b.get("/get/").Body.String(); got != "value" {
+				t.Errorf("/get/ after /set/: %q, want value", got)
+			}
+			if got := newBrowser(t, s).get("/get/").Body.String(); got != "not set" {
+				t.Errorf("another visitor's /get/: %q, want \"not set\"", got)
+			}
+
+			for i, want := range []string{"seen this page 1 time in", "seen this page 2 times"} {
+				if body := b.get("/session/").Body.String(); !strings.Contains(body, want) {
+					t.Errorf("visit %d: page lacks %q:\n%s", i+1, want, body)
+				}
+			}
+			before := b.cookies[sessionName].Value
+			if rec := b.do(http.MethodPost, "/session/login", nil); rec.Code != http.StatusSeeOther {
+				t.Fatalf("log in: status %d", rec.Code)
+			}
+			if b.cookies[sessionName] == nil || b.cookies[sessionName].Value == before {
+				t.Error("logging in kept the session ID")
+			}
+			body := b.get("/session/").Body.String()
+			if !strings.Contains(body, "Logged in as <strong>demo visitor</strong>") || !strings.Contains(body, "3 times") {
+				t.Errorf("after log in, the page lost the session's data:\n%s", body)
+			}
+			rec := b.do(http.MethodPost, "/session/logout", nil)
+			if !strings.Contains(rec.Header().Get("Cache-Control"), "no-store") {
+				t.Errorf("log out: Cache-Control %q, want no-store", rec.Header().Get("Cache-Control"))
+			}
+			if _, ok := b.cookies[sessionName]; ok {
+				t.Error("log out did not expire the cookie")
+			}
+			if body := b.get("/session/").Body.String(); !strings.Contains(body, "Not logged in") || !strings.Contains(body, "1 time in") {
+				t.Errorf("after log out:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestCachedViewSetsNoSessionCookie: the task page never touches the
+// session, so it sets no cookie and stays shareable.
+func TestCachedViewSetsNoSessionCookie(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	b := newBrowser(t, s)
+	b.get("/set/")
+	rec := b.get("/")
+	if len(rec.Result().Cookies()) != 0 {
+		t.Errorf("the task page set cookies: %v", rec.Result().Cookies())
+	}
+	if rec := b.get("/"); rec.Header().Get("X-Cache") != "HIT" {
+		t.Errorf("a visitor with a session missed the view cache: X-Cache %q", rec.Header().Get("X-Cache"))
 	}
 }
 

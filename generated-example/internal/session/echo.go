@@ -1,0 +1,47 @@
+package session
+
+import (
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+)
+
+// storeKey is where Middleware puts the Store in an Echo context.
+const storeKey = "session.store"
+
+// Middleware makes store available to Get. It does no work of its own: a
+// request that never calls Get costs nothing.
+func Middleware(store *Store) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(storeKey, store)
+			return next(c)
+		}
+	}
+}
+
+// Get returns the named session, loading it on the first call in a
+// request. The session is saved, if it changed, just before the response
+// is written, so a handler never has to remember to call Save before a
+// redirect.
+func Get(name string, c echo.Context) (*sessions.Session, error) {
+	store, ok := c.Get(storeKey).(*Store)
+	if !ok {
+		return nil, errNoStore
+	}
+	r := c.Request()
+	st := state(r).get(name)
+	sess, err := store.Get(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.hooked {
+		st.hooked = true
+		res := c.Response()
+		res.Before(func() {
+			// A failure is counted and logged by the cache; the visitor
+			// keeps the session they had.
+			store.saveIfChanged(r, res, sess)
+		})
+	}
+	return sess, nil
+}

@@ -1,0 +1,327 @@
+// Package session keeps gorilla/sessions sessions on the server, in the
+// app's cache (memcached, or memory without MEMCACHIER_SERVERS), the way
+// Flask-Session keeps Flask's sessions in memcached.
+//
+// The cookie holds only a random 256-bit session ID, signed with
+// SESSION_SECRET; the data lives in the cache under "session:<id>". Use it
+// from Echo handlers like echo-contrib/session:
+//
+//	e.Use(session.Middleware(store))
+//	sess, _ := session.Get("session", c)
+//	sess.Values["key"] = "value" // saved before the response is written
+//
+// Safe by default:
+//   - An unknown, expired or tampered ID is never reused: the visitor gets
+//     a new ID when the session is first written (no session fixation).
+//   - A request that does not call Get costs no cache round trip and sets
+//     no cookie; a session that did not change is not written back; an
+//     empty session is never stored.
+//   - Cookies are HttpOnly, SameSite=Lax, Path=/, and Secure on https
+//     (including behind Heroku's router, which sets X-Forwarded-Proto),
+//     set explicitly rather than inherited from gorilla/sessions' defaults.
+//   - With the cache down, a request gets an empty session and succeeds.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
+)
+
+// DefaultMaxAge is how long a session lives after its last change: 31
+// days, Flask's PERMANENT_SESSION_LIFETIME. That is over memcached's 30-day
+// limit for relative expiry, which the cache handles.
+const DefaultMaxAge = 31 * 24 * time.Hour
+
+// Options configure a Store.
+type Options struct {
+	// MaxAge is the session's lifetime after its last change, for both the
+	// cookie and the cache entry. Zero means DefaultMaxAge.
+	MaxAge time.Duration
+	// IdleTimeout, if set, ends a session that has not been used for that
+	// long; each request that reads the session then refreshes it (one
+	// extra cache round trip). Off by default.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout, if set, ends a session that long after it began,
+	// however active. Off by default.
+	AbsoluteTimeout time.Duration
+}
+
+// Store is a gorilla/sessions Store that keeps session data in the cache.
+// Build one with NewStore.
+type Store struct {
+	cache  *cache.Cache
+	codecs []securecookie.Codec
+	opts   Options
+	now    func() time.Time
+}
+
+// NewStore returns a Store on c. Cookies are signed with secret; cookies
+// signed with any of the previous secrets are still accepted, so a new
+// secret can be rolled out without logging everyone out.
+func NewStore(c *cache.Cache, opts Options, secret []byte, previous ...[]byte) *Store {
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	s := &Store{cache: c, opts: opts, now: time.Now}
+	for _, key := range append([][]byte{secret}, previous...) {
+		codec := securecookie.New(key, nil)
+		codec.MaxAge(int(opts.MaxAge / time.Second))
+		codec.SetSerializer(securecookie.NopEncoder{})
+		s.codecs = append(s.codecs, codec)
+	}
+	return s
+}
+
+// Get returns the named session for the request, loading it at most once
+// per request.
+func (s *Store) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the named session from the cache, or returns a new, empty one
+// when the cookie is missing, tampered with, or names a session the cache
+// does not hold. It never returns an error: a bad cookie is an anonymous
+// visitor, not a failed request.
+func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(s, name)
+	sess.Options = s.cookieOptions(r)
+	sess.IsNew = true
+	st := state(r).get(name)
+	st.created = s.now()
+
+	cookie, err := r.Cookie(name)
+	if err != nil {
+		return sess, nil
+	}
+	var id []byte
+	if err := securecookie.DecodeMulti(name, cookie.Value, &id, s.codecs...); err != nil {
+		return sess, nil
+	}
+	data, ok := s.cache.Get(entryKey(string(id)))
+	if !ok {
+		return sess, nil
+	}
+	rec, err := decode(data)
+	if err != nil {
+		return sess, nil
+	}
+	now := s.now()
+	if s.expired(rec, now) {
+		s.cache.Delete(entryKey(string(id)))
+		return sess, nil
+	}
+	sess.ID = string(id)
+	sess.IsNew = false
+	if rec.Values != nil {
+		sess.Values = rec.Values
+	}
+	st.created, st.loadedID = rec.Created, sess.ID
+	st.loaded = snapshot(data)
+	st.touch = s.opts.IdleTimeout > 0
+	return sess, nil
+}
+
+// Save writes the session to the cache and sets its cookie. A session with
+// Options.MaxAge < 0 or no values is deleted and its cookie expired.
+func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	st := state(r).get(sess.Name())
+	if sess.Options.MaxAge < 0 || len(sess.Values) == 0 {
+		if st.loadedID != "" {
+			s.cache.Delete(entryKey(st.loadedID))
+		}
+		if sess.ID != "" && sess.ID != st.loadedID {
+			s.cache.Delete(entryKey(sess.ID))
+		}
+		if _, err := r.Cookie(sess.Name()); err == nil {
+			http.SetCookie(w, expiredCookie(sess))
+		}
+		sess.ID, st.loadedID, st.loaded = "", "", nil
+		return nil
+	}
+	if sess.ID == "" {
+		sess.ID = newID()
+	}
+	now := s.now()
+	rec := record{Values: sess.Values, Created: st.created}
+	if s.opts.IdleTimeout > 0 {
+		rec.LastSeen = now
+	}
+	data, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	if err := s.cache.Set(entryKey(sess.ID), data, s.ttl(st.created, now)); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	if st.loadedID != "" && st.loadedID != sess.ID {
+		s.cache.Delete(entryKey(st.loadedID)) // regenerated: the old ID must die
+	}
+	value, err := securecookie.EncodeMulti(sess.Name(), []byte(sess.ID), s.codecs...)
+	if err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	http.SetCookie(w, cookie(sess, value))
+	st.loaded, st.loadedID, st.touch = snapshot(data), sess.ID, false
+	return nil
+}
+
+// saveIfChanged is what the middleware runs before the response is
+// written: it saves a session whose values, ID or lifetime changed, and
+// refreshes an unchanged one only when an idle timeout needs it.
+func (s *Store) saveIfChanged(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	st := state(r).get(sess.Name())
+	if sess.IsNew && len(sess.Values) == 0 && sess.ID == "" {
+		return nil // never store an empty session, never set a cookie for one
+	}
+	unchanged := sess.Options.MaxAge >= 0 && sess.ID != "" && sess.ID == st.loadedID &&
+		reflect.DeepEqual(sess.Values, st.loaded)
+	if unchanged && !st.touch {
+		return nil
+	}
+	return s.Save(r, w, sess)
+}
+
+// Regenerate gives the session a new ID, keeping its values; the old ID
+// stops working when the session is saved. Call it when a visitor logs in.
+func Regenerate(sess *sessions.Session) {
+	sess.ID = ""
+}
+
+// Destroy ends the session: its data is deleted and its cookie expired
+// when the response is written.
+func Destroy(sess *sessions.Session) {
+	sess.Values = make(map[interface{}]interface{})
+	sess.Options.MaxAge = -1
+}
+
+// record is a session as stored in the cache.
+type record struct {
+	Values   map[interface{}]interface{}
+	Created  time.Time
+	LastSeen time.Time
+}
+
+// snapshot decodes a stored record's values afresh: a copy that handlers
+// cannot change, to compare with the session's values when the response is
+// written. (Comparing encodings would not do: maps encode in random order.)
+func snapshot(data []byte) map[interface{}]interface{} {
+	rec, err := decode(data)
+	if err != nil {
+		return nil
+	}
+	return rec.Values
+}
+
+func (s *Store) expired(rec record, now time.Time) bool {
+	if s.opts.AbsoluteTimeout > 0 && now.Sub(rec.Created) >= s.opts.AbsoluteTimeout {
+		return true
+	}
+	return s.opts.IdleTimeout > 0 && now.Sub(rec.LastSeen) >= s.opts.IdleTimeout
+}
+
+// ttl is how long the cache keeps the entry: the lifetime, capped by the
+// idle and absolute timeouts.
+func (s *Store) ttl(created, now time.Time) time.Duration {
+	ttl := s.opts.MaxAge
+	if s.opts.IdleTimeout > 0 && s.opts.IdleTimeout < ttl {
+		ttl = s.opts.IdleTimeout
+	}
+	if s.opts.AbsoluteTimeout > 0 {
+		if left := created.Add(s.opts.AbsoluteTimeout).Sub(now); left < ttl {
+			ttl = max(left, time.Second)
+		}
+	}
+	return ttl
+}
+
+func (s *Store) cookieOptions(r *http.Request) *sessions.Options {
+	return &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(s.opts.MaxAge / time.Second),
+		HttpOnly: true,
+		Secure:   IsHTTPS(r),
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+func cookie(sess *sessions.Session, value string) *http.Cookie {
+	o := sess.Options
+	return &http.Cookie{
+		Name:     sess.Name(),
+		Value:    value,
+		Path:     o.Path,
+		Domain:   o.Domain,
+		MaxAge:   o.MaxAge,
+		Secure:   o.Secure,
+		HttpOnly: o.HttpOnly,
+		SameSite: o.SameSite,
+	}
+}
+
+func expiredCookie(sess *sessions.Session) *http.Cookie {
+	c := cookie(sess, "")
+	c.MaxAge = -1
+	return c
+}
+
+// IsHTTPS reports whether the visitor connected over https, directly or
+// through Heroku's router, which sets X-Forwarded-Proto.
+func IsHTTPS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+func entryKey(id string) string { return "session:" + id }
+
+// newID returns 256 random bits, URL-safe.
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// requestState is what the store remembers about each session during one
+// request: how it was loaded, to tell whether it changed.
+type requestState map[string]*sessionState
+
+type sessionState struct {
+	loaded   map[interface{}]interface{} // the values as loaded or last saved
+	loadedID string
+	created  time.Time
+	touch    bool // the idle timeout wants the entry refreshed
+	hooked   bool // Get has arranged for the session to be saved
+}
+
+type stateKey struct{}
+
+// state returns the request's session state, attaching it to the request
+// the way gorilla/sessions attaches its registry.
+func state(r *http.Request) requestState {
+	if st, ok := r.Context().Value(stateKey{}).(requestState); ok {
+		return st
+	}
+	st := make(requestState)
+	*r = *r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	return st
+}
+
+func (rs requestState) get(name string) *sessionState {
+	st, ok := rs[name]
+	if !ok {
+		st = &sessionState{}
+		rs[name] = st
+	}
+	return st
+}
+
+var errNoStore = errors.New("session: no store in the context; add session.Middleware")

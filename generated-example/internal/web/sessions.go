@@ -1,0 +1,87 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echocache/scaffold/generated-example/internal/session"
+)
+
+// sessionName is the session cookie's name.
+const sessionName = "session"
+
+// demoUser is who "log in" logs in as: the demo has no passwords.
+const demoUser = "demo visitor"
+
+// handleSessionSet stores a value in the session, as the Flask example's
+// /set/ does.
+func (s *Server) handleSessionSet(c echo.Context) error {
+	sess, err := session.Get(sessionName, c)
+	if err != nil {
+		return err
+	}
+	sess.Values["key"] = "value"
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.String(http.StatusOK, "ok")
+}
+
+// handleSessionGet answers the stored value, or "not set", as the Flask
+// example's /get/ does.
+func (s *Server) handleSessionGet(c echo.Context) error {
+	sess, err := session.Get(sessionName, c)
+	if err != nil {
+		return err
+	}
+	v, ok := sess.Values["key"].(string)
+	if !ok {
+		v = "not set"
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.String(http.StatusOK, v)
+}
+
+// sessionPage is the data of views/session.html.
+type sessionPage struct {
+	Views     int
+	User      string
+	CacheKind string
+}
+
+// handleSessionPage counts this visitor's views and shows who is logged in.
+func (s *Server) handleSessionPage(c echo.Context) error {
+	sess, err := session.Get(sessionName, c)
+	if err != nil {
+		return err
+	}
+	views, _ := sess.Values["views"].(int)
+	views++
+	sess.Values["views"] = views
+	user, _ := sess.Values["user"].(string)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Render(http.StatusOK, "session.html", sessionPage{Views: views, User: user, CacheKind: s.cache.Kind()})
+}
+
+// handleLogin "logs in" and gives the session a new ID, which a real login
+// must do so that an ID planted before login is worthless after it.
+func (s *Server) handleLogin(c echo.Context) error {
+	sess, err := session.Get(sessionName, c)
+	if err != nil {
+		return err
+	}
+	session.Regenerate(sess)
+	sess.Values["user"] = demoUser
+	return c.Redirect(http.StatusSeeOther, "/session/")
+}
+
+// handleLogout ends the session: its data is deleted and its cookie
+// expired, and the answer must not be kept by any cache.
+func (s *Server) handleLogout(c echo.Context) error {
+	sess, err := session.Get(sessionName, c)
+	if err != nil {
+		return err
+	}
+	session.Destroy(sess)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Redirect(http.StatusSeeOther, "/session/")
+}
