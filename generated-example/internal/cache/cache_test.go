@@ -17,10 +17,7 @@ func TestOperations(t *testing.T) {
 	long300a := strings.Repeat("k", 299) + "a"
 	long300b := strings.Repeat("k", 299) + "b"
 	// Every case uses its own keys, so cases run in parallel on one server.
-	tests := []struct {
-		name string
-		run  func(t *testing.T, c *Cache)
-	}{
+	tests := []backendCase{
 		{"get missing", func(t *testing.T, c *Cache) {
 			if v, ok := c.Get("missing"); ok {
 				t.Errorf("got %q, want a miss", v)
@@ -162,18 +159,13 @@ func TestOperations(t *testing.T) {
 			}
 		}},
 	}
-	for name, c := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			// Counted alone, before the parallel cases start.
-			t.Run("counters", func(t *testing.T) { testCounters(t, c) })
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, c)
-				})
-			}
-		})
-	}
+	onBackends(t, tests)
+}
+
+// TestCounters runs apart from TestOperations, whose parallel cases would
+// move the counters it checks.
+func TestCounters(t *testing.T) {
+	onBackends(t, []backendCase{{"counters", testCounters}})
 }
 
 func testCounters(t *testing.T, c *Cache) {

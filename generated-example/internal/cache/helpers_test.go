@@ -46,6 +46,28 @@ func backends(t *testing.T) map[string]*Cache {
 	}
 }
 
+// backendCase is a test that must hold on both backends.
+type backendCase struct {
+	name string
+	run  func(t *testing.T, c *Cache)
+}
+
+// onBackends runs every case on both backends. Cases run in parallel on
+// one server, so each must use keys of its own.
+func onBackends(t *testing.T, cases []backendCase) {
+	t.Helper()
+	for name, c := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.run(t, c)
+				})
+			}
+		})
+	}
+}
+
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // logBuffer collects log output from several goroutines.

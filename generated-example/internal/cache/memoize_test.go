@@ -23,10 +23,7 @@ func counted[A, R any](f func(A) (R, error)) (func(context.Context, A) (R, error
 
 func TestMemoize(t *testing.T) {
 	ctx := context.Background()
-	tests := []struct {
-		name string
-		run  func(t *testing.T, c *Cache)
-	}{
+	tests := []backendCase{
 		{"hit after miss", func(t *testing.T, c *Cache) {
 			fn, calls := counted(func(n int) (string, error) { return fmt.Sprint("x", n), nil })
 			m := Memoize(c, t.Name(), time.Minute, fn)
@@ -174,16 +171,7 @@ func TestMemoize(t *testing.T) {
 			}
 		}},
 	}
-	for name, c := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, c)
-				})
-			}
-		})
-	}
+	onBackends(t, tests)
 }
 
 // binaryResult encodes itself; Memo must use that instead of JSON.

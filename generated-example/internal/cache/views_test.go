@@ -63,10 +63,7 @@ func TestViewKey(t *testing.T) {
 }
 
 func TestViews(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, c *Cache)
-	}{
+	tests := []backendCase{
 		{"hit after miss, identical", func(t *testing.T, c *Cache) {
 			a := newViewApp(c, ViewOptions{}, html("<p>hello</p>"))
 			miss, hit := a.do("GET", "/hello"), a.do("GET", "/hello")
@@ -240,16 +237,7 @@ func TestViews(t *testing.T) {
 			}
 		}},
 	}
-	for name, c := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, c)
-				})
-			}
-		})
-	}
+	onBackends(t, tests)
 }
 
 func TestViewsWithCacheDown(t *testing.T) {
