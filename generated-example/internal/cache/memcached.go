@@ -230,6 +230,7 @@ type watchedConn struct {
 	addr string
 }
 
+// Read reads from the connection, reporting a timeout to the ring.
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if err != nil && isTimeout(err) {
@@ -238,6 +239,7 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write writes to the connection, reporting a timeout to the ring.
 func (c *watchedConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if err != nil && isTimeout(err) {

@@ -68,8 +68,11 @@ type server struct {
 // start-up, so a server's DNS name may move.
 type serverAddr string
 
+// Network implements net.Addr.
 func (a serverAddr) Network() string { return "tcp" }
-func (a serverAddr) String() string  { return string(a) }
+
+// String implements net.Addr.
+func (a serverAddr) String() string { return string(a) }
 
 func newRing(addrs []string, retry, dead time.Duration, probe func(string) error, logger *slog.Logger) *ring {
 	r := &ring{

@@ -177,6 +177,7 @@ type recorder struct {
 	tooBig bool
 }
 
+// Write passes p on and keeps a copy while the page fits in an item.
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.tooBig {
 		if r.body.Len()+len(p) > MaxItemSize {
@@ -196,6 +197,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // too, but not every http.ResponseWriter (httptest's does not).
 type headWriter struct{ http.ResponseWriter }
 
+// Write discards p.
 func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
