@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -17,7 +18,7 @@ import (
 // on its own and needs gob.Register like in any gorilla store.
 //
 //	record: 's' version 1, created and last-seen Unix nanoseconds (varint),
-//	        entry count (uvarint), then key and value of each entry
+//	        entry count (uvarint), then key and value of each entry, sorted
 //	value:  a tag byte and the value's bytes
 
 const recordVersion = 1
@@ -30,14 +31,23 @@ func encode(rec record) ([]byte, error) {
 	b = binary.AppendVarint(b, unixNano(rec.Created))
 	b = binary.AppendVarint(b, unixNano(rec.LastSeen))
 	b = binary.AppendUvarint(b, uint64(len(rec.Values)))
-	var err error
+	// Entries are sorted, so equal sessions encode to equal bytes and a
+	// change is a byte comparison. Keys are distinct and every encoding is
+	// self-delimiting, so sorting key+value sorts by key.
+	entries := make([][]byte, 0, len(rec.Values))
 	for k, v := range rec.Values {
-		if b, err = appendValue(b, k); err != nil {
+		e, err := appendValue(nil, k)
+		if err == nil {
+			e, err = appendValue(e, v)
+		}
+		if err != nil {
 			return nil, err
 		}
-		if b, err = appendValue(b, v); err != nil {
-			return nil, err
-		}
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, bytes.Compare)
+	for _, e := range entries {
+		b = append(b, e...)
 	}
 	return b, nil
 }

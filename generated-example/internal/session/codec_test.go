@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"encoding/gob"
 	"reflect"
 	"testing"
@@ -81,4 +82,24 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded record does not decode: %v", err)
 		}
 	})
+}
+
+// TestCodecIsDeterministic: equal sessions encode to equal bytes, which is
+// how the store tells an unchanged session from a changed one.
+func TestCodecIsDeterministic(t *testing.T) {
+	values := map[interface{}]interface{}{}
+	for i := 0; i < 50; i++ {
+		values[i] = "v"
+		values["k"+string(rune('a'+i%26))+string(rune('a'+i/26))] = i
+	}
+	first, err := encode(record{Values: values})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		again, _ := encode(record{Values: values})
+		if !bytes.Equal(first, again) {
+			t.Fatal("the same values encoded to different bytes")
+		}
+	}
 }

@@ -23,13 +23,13 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -126,8 +126,7 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	if rec.Values != nil {
 		sess.Values = rec.Values
 	}
-	st.created, st.loadedID = rec.Created, sess.ID
-	st.loaded = snapshot(data)
+	st.created, st.loaded, st.loadedID = rec.Created, data, sess.ID
 	st.touch = s.opts.IdleTimeout > 0
 	return sess, nil
 }
@@ -135,6 +134,11 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 // Save writes the session to the cache and sets its cookie. A session with
 // Options.MaxAge < 0 or no values is deleted and its cookie expired.
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	return s.save(r, w, sess, nil)
+}
+
+// save is Save with the session's encoding, if the caller already has it.
+func (s *Store) save(r *http.Request, w http.ResponseWriter, sess *sessions.Session, data []byte) error {
 	st := state(r).get(sess.Name())
 	if sess.Options.MaxAge < 0 || len(sess.Values) == 0 {
 		if st.loadedID != "" {
@@ -153,13 +157,11 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		sess.ID = newID()
 	}
 	now := s.now()
-	rec := record{Values: sess.Values, Created: st.created}
-	if s.opts.IdleTimeout > 0 {
-		rec.LastSeen = now
-	}
-	data, err := encode(rec)
-	if err != nil {
-		return err
+	if data == nil {
+		var err error
+		if data, err = s.encode(sess, st, now); err != nil {
+			return err
+		}
 	}
 	if err := s.cache.Set(entryKey(sess.ID), data, s.ttl(st.created, now)); err != nil {
 		return fmt.Errorf("save session: %w", err)
@@ -172,7 +174,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		return fmt.Errorf("save session: %w", err)
 	}
 	http.SetCookie(w, cookie(sess, value))
-	st.loaded, st.loadedID, st.touch = snapshot(data), sess.ID, false
+	st.loaded, st.loadedID, st.touch = data, sess.ID, false
 	return nil
 }
 
@@ -184,12 +186,30 @@ func (s *Store) saveIfChanged(r *http.Request, w http.ResponseWriter, sess *sess
 	if sess.IsNew && len(sess.Values) == 0 && sess.ID == "" {
 		return nil // never store an empty session, never set a cookie for one
 	}
-	unchanged := sess.Options.MaxAge >= 0 && sess.ID != "" && sess.ID == st.loadedID &&
-		reflect.DeepEqual(sess.Values, st.loaded)
-	if unchanged && !st.touch {
+	if sess.Options.MaxAge < 0 || len(sess.Values) == 0 {
+		return s.Save(r, w, sess)
+	}
+	data, err := s.encode(sess, st, s.now())
+	if err != nil {
+		return err
+	}
+	// Equal bytes mean nothing changed. (With an idle timeout LastSeen
+	// moves, and st.touch asks for the refresh anyway.)
+	if !st.touch && sess.ID != "" && sess.ID == st.loadedID && bytes.Equal(data, st.loaded) {
 		return nil
 	}
-	return s.Save(r, w, sess)
+	return s.save(r, w, sess, data)
+}
+
+// encode is the entry that save stores for the session at time now.
+// LastSeen is kept only when an idle timeout needs it, so that without one
+// an unchanged session encodes exactly as it was loaded.
+func (s *Store) encode(sess *sessions.Session, st *sessionState, now time.Time) ([]byte, error) {
+	rec := record{Values: sess.Values, Created: st.created}
+	if s.opts.IdleTimeout > 0 {
+		rec.LastSeen = now
+	}
+	return encode(rec)
 }
 
 // Regenerate gives the session a new ID, keeping its values; the old ID
@@ -210,17 +230,6 @@ type record struct {
 	Values   map[interface{}]interface{}
 	Created  time.Time
 	LastSeen time.Time
-}
-
-// snapshot decodes a stored record's values afresh: a copy that handlers
-// cannot change, to compare with the session's values when the response is
-// written. (Comparing encodings would not do: maps encode in random order.)
-func snapshot(data []byte) map[interface{}]interface{} {
-	rec, err := decode(data)
-	if err != nil {
-		return nil
-	}
-	return rec.Values
 }
 
 func (s *Store) expired(rec record, now time.Time) bool {
@@ -295,7 +304,7 @@ func newID() string {
 type requestState map[string]*sessionState
 
 type sessionState struct {
-	loaded   map[interface{}]interface{} // the values as loaded or last saved
+	loaded   []byte // the entry as loaded or last saved, nil for a new session
 	loadedID string
 	created  time.Time
 	touch    bool // the idle timeout wants the entry refreshed
