@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"time"
 )
@@ -70,6 +71,11 @@ func decode(data []byte) (record, error) {
 		v := d.value()
 		if d.err != nil {
 			return rec, d.err
+		}
+		// A key Go cannot hash, such as a []byte, would panic below: only a
+		// corrupt record holds one.
+		if k == nil || !reflect.TypeOf(k).Comparable() {
+			return rec, errCorrupt
 		}
 		rec.Values[k] = v
 	}
