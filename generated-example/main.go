@@ -49,7 +49,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 	}
 	if cfg.SessionSecret == "" {
 		cfg.SessionSecret = randomSecret()
-		logger.Warn("SESSION_SECRET is not set: using a random secret, so sessions end when the app restarts (on Heroku, app.json generates one)")
+		logger.Warn("SESSION_SECRET is not set: using a random secret known to this process only, so sessions end when it restarts and are rejected by any other instance; set SESSION_SECRET (openssl rand -hex 32) before running more than one")
 	}
 
 	store, err := newCache(cfg, logger)

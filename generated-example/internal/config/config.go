@@ -52,6 +52,11 @@ type Config struct {
 	SessionMaxAge          time.Duration
 	SessionIdleTimeout     time.Duration
 	SessionAbsoluteTimeout time.Duration
+
+	// MaxBodyBytes is the largest request body accepted, in bytes
+	// (MAX_BODY_BYTES); larger ones are answered 413. Zero means the web
+	// package's default.
+	MaxBodyBytes int64
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
@@ -132,8 +137,21 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if v := getenv("MAX_BODY_BYTES"); v != "" {
+		parsed, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || parsed <= 0 {
+			bad("MAX_BODY_BYTES=%q is not a positive number of bytes", v)
+		}
+		cfg.MaxBodyBytes = parsed
+	}
+
 	cfg.SessionSecret = getenv("SESSION_SECRET")
-	if n := len(cfg.SessionSecret); n > 0 && n < MinSecretLength {
+	switch n := len(cfg.SessionSecret); {
+	case n == 0 && getenv("DYNO") != "":
+		// Every dyno must sign cookies with the same secret, or a session
+		// made on one is rejected by the next; a made-up secret cannot be.
+		bad("SESSION_SECRET is not set, and every dyno needs the same one: heroku config:set SESSION_SECRET=$(openssl rand -hex 32)")
+	case n > 0 && n < MinSecretLength:
 		bad("SESSION_SECRET is %d bytes, want at least %d (for example: openssl rand -hex 32)", n, MinSecretLength)
 	}
 	if v := getenv("SESSION_PREVIOUS_SECRETS"); v != "" {

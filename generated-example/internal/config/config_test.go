@@ -43,6 +43,8 @@ func TestLoad(t *testing.T) {
 				"SESSION_MAX_AGE":           "720h",
 				"SESSION_IDLE_TIMEOUT":      "2h",
 				"SESSION_ABSOLUTE_TIMEOUT":  "24h",
+				"MAX_BODY_BYTES":            "65536",
+				"DYNO":                      "web.1",
 			},
 			want: Config{
 				Port:                    8080,
@@ -61,6 +63,7 @@ func TestLoad(t *testing.T) {
 				SessionMaxAge:           720 * time.Hour,
 				SessionIdleTimeout:      2 * time.Hour,
 				SessionAbsoluteTimeout:  24 * time.Hour,
+				MaxBodyBytes:            65536,
 			},
 		},
 		{
@@ -102,6 +105,8 @@ func TestLoadErrors(t *testing.T) {
 		{"negative duration", map[string]string{"MEMCACHED_DEAD_TIMEOUT": "-1s"}, `MEMCACHED_DEAD_TIMEOUT="-1s"`},
 		{"bad pool size", map[string]string{"MEMCACHED_MAX_IDLE_CONNS": "0"}, `MEMCACHED_MAX_IDLE_CONNS="0"`},
 		{"bad memory size", map[string]string{"CACHE_MEMORY_MB": "lots"}, `CACHE_MEMORY_MB="lots"`},
+		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
+		{"no secret on Heroku", map[string]string{"DYNO": "web.1"}, "heroku config:set SESSION_SECRET="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,10 @@ func (s *Server) handleIndex(c echo.Context) error {
 const timeFormat = "15:04:05.000"
 
 func (s *Server) handleAddTask(c echo.Context) error {
-	title := strings.TrimSpace(c.FormValue("title"))
+	if err := parseForm(c); err != nil {
+		return err
+	}
+	title := strings.TrimSpace(c.Request().PostFormValue("title"))
 	switch {
 	case title == "":
 		return s.redirectWithFlash(c, "Give the task a title.")

@@ -63,7 +63,12 @@ func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *s
 	s.echo.HidePort = true
 	s.echo.Renderer = views
 	s.echo.HTTPErrorHandler = s.handleError
-	s.echo.Use(s.logRequests(), s.recoverPanics(), session.Middleware(sessions))
+	maxBody := cfg.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	s.echo.Use(s.logRequests(), s.recoverPanics(), securityHeaders(),
+		crossOriginProtection(), limitBodies(maxBody), session.Middleware(sessions))
 	s.routes()
 	return s, nil
 }
