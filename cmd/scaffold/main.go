@@ -11,14 +11,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/echocache/scaffold/internal/cli"
 )
 
 func main() {
-	if err := cli.NewRootCommand(os.Stdout, os.Stderr).Execute(); err != nil {
+	// Ctrl-C or SIGTERM cancels the context instead of killing the process,
+	// so that "new" can undo a half-written project before it exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := cli.NewRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "scaffold:", err)
 		os.Exit(1)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,10 +110,10 @@ func TestNewIntoEmptyDirectory(t *testing.T) {
 
 func TestNewCreatesMissingParents(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if _, _, err := runCLI(t, "new", "./apps/web/shop", "--module", "github.com/acme/shop"); err != nil {
+	if _, _, err := runCLI(t, "new", "./apps/my web/shop", "--module", "github.com/acme/shop"); err != nil {
 		t.Fatalf("new: %v", err)
 	}
-	data, err := os.ReadFile("apps/web/shop/go.mod")
+	data, err := os.ReadFile("apps/my web/shop/go.mod")
 	if err != nil || !strings.Contains(string(data), "module github.com/acme/shop\n") {
 		t.Errorf("go.mod: %v %q", err, data)
 	}
@@ -217,7 +218,7 @@ func TestFailureMidwayRollsBack(t *testing.T) {
 		{Path: "internal/new.txt", Data: []byte("new"), Mode: 0o644},
 		{Path: "internal/new.txt/child", Data: []byte("cannot exist"), Mode: 0o644},
 	}
-	err := writeFiles(dir, files)
+	err := writeFiles(context.Background(), dir, files)
 	if err == nil {
 		t.Fatal("writeFiles succeeded, want an error")
 	}
@@ -236,7 +237,7 @@ func TestFailureInNewDirectoryRemovesIt(t *testing.T) {
 		{Path: "x.txt", Data: []byte("x"), Mode: 0o644},
 		{Path: "x.txt/y", Data: []byte("y"), Mode: 0o644},
 	}
-	if err := writeFiles(dir, files); err == nil {
+	if err := writeFiles(context.Background(), dir, files); err == nil {
 		t.Fatal("writeFiles succeeded, want an error")
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
@@ -259,6 +260,9 @@ func TestBadInput(t *testing.T) {
 		{"v1 suffix", []string{"new", "github.com/acme/shop/v1"}, "major-version suffix"},
 		{"unknown flag", []string{"new", "shop", "--frobnicate"}, "unknown flag"},
 		{"file in the way", []string{"new", "./taken"}, "not a directory"},
+		{"leading dot", []string{"new", ".hidden"}, "starts with a dot"},
+		{"standard library name", []string{"new", "std"}, "standard library"},
+		{"unexpanded home", []string{"new", "~/shop"}, "'~'"},
 		{"parent is a file", []string{"new", "./taken/shop"}, "not a directory"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -37,8 +38,8 @@ element is the module path unless --module says otherwise.
 
 The directory must not exist or be empty. --force writes into a non-empty
 directory: it replaces the files the app consists of and leaves every other
-file alone. If writing fails midway, the files this run wrote are removed and
-the ones it replaced are restored.`,
+file alone. If writing fails midway or is interrupted (Ctrl-C), the files this
+run wrote are removed and the ones it replaced are restored.`,
 		Example: `  scaffold new github.com/acme/shop
   scaffold new ../shop --module github.com/acme/shop --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -48,7 +49,7 @@ the ones it replaced are restored.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runNew(stdout, args[0], f)
+			return runNew(cmd.Context(), stdout, args[0], f)
 		},
 	}
 	cmd.Flags().StringVar(&f.module, "module", "", "module path of the new app (default: derived from NAME)")
@@ -57,7 +58,7 @@ the ones it replaced are restored.`,
 	return cmd
 }
 
-func runNew(stdout io.Writer, name string, f newFlags) error {
+func runNew(ctx context.Context, stdout io.Writer, name string, f newFlags) error {
 	target, err := generate.Resolve(name, f.module)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func runNew(stdout io.Writer, name string, f newFlags) error {
 		fmt.Fprintf(stdout, "\n%d files would be written; nothing was written (--dry-run).\n", len(files))
 		return nil
 	}
-	if err := writeFiles(target.Dir, files); err != nil {
+	if err := writeFiles(ctx, target.Dir, files); err != nil {
 		return err
 	}
 	printNextSteps(stdout, target, len(files))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -89,15 +90,28 @@ func checkPath(dir, rel string) error {
 	return nil
 }
 
-// writeFiles writes files under dir. Each file is written to a temporary
-// name and renamed into place, so no file is ever half-written. If any step
-// fails, everything this call did is undone: new files and directories are
-// removed and replaced files get their old content back.
-func writeFiles(dir string, files []generate.File) (err error) {
+// writeFiles writes files under dir, all or nothing. Each file is written
+// to a temporary name and renamed into place, so no file is ever
+// half-written. A file it replaces is first renamed aside, not copied:
+// keeping it costs no disk space, and putting it back is a rename, which
+// works even when the disk is full or a quota is reached. The set-aside
+// files are removed once every file is written.
+//
+// If a step fails, or ctx is cancelled (Ctrl-C, SIGTERM) before the last
+// file, everything this call did is undone: new files and directories are
+// removed and replaced files are renamed back. If undoing itself fails, the
+// error names each file that could not be put back and where its old
+// content is.
+func writeFiles(ctx context.Context, dir string, files []generate.File) (err error) {
 	var tx transaction
 	defer func() {
-		if err != nil {
-			tx.rollback()
+		if err == nil {
+			err = tx.commit()
+			return
+		}
+		if rerr := tx.rollback(); rerr != nil {
+			err = fmt.Errorf("%w; undoing it failed: %w", err, rerr)
+		} else {
 			err = fmt.Errorf("%w (nothing was left behind)", err)
 		}
 	}()
@@ -105,6 +119,9 @@ func writeFiles(dir string, files []generate.File) (err error) {
 		return err
 	}
 	for _, f := range files {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
 		p := filepath.Join(dir, filepath.FromSlash(f.Path))
 		if err := tx.mkdirAll(filepath.Dir(p)); err != nil {
 			return err
@@ -119,14 +136,12 @@ func writeFiles(dir string, files []generate.File) (err error) {
 // transaction records what writeFiles changed so that it can be undone.
 type transaction struct {
 	created  []string // files and directories, in creation order
-	replaced []original
+	replaced []setAside
 }
 
-// original is a file's content before writeFiles replaced it.
-type original struct {
-	path string
-	data []byte
-	mode fs.FileMode
+// setAside is a file that writeFiles replaced, renamed to a name beside it.
+type setAside struct {
+	path, old string
 }
 
 func (tx *transaction) mkdirAll(dir string) error {
@@ -149,63 +164,109 @@ func (tx *transaction) mkdirAll(dir string) error {
 	return nil
 }
 
+// writeFile writes p in full under a temporary name, sets aside the file
+// it replaces, if any, and renames the new one into place.
 func (tx *transaction) writeFile(p string, data []byte, mode fs.FileMode) error {
-	old, err := os.ReadFile(p)
-	existed := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read %s before replacing it: %w", p, unwrapPath(err))
-	}
-	var oldMode fs.FileMode
-	if existed {
-		info, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("stat %s: %w", p, unwrapPath(err))
-		}
-		oldMode = info.Mode().Perm()
-	}
-	if err := atomicWrite(p, data, mode); err != nil {
+	tmp, err := writeTemp(filepath.Dir(p), data, mode)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
-	if existed {
-		tx.replaced = append(tx.replaced, original{p, old, oldMode})
-	} else {
+	defer os.Remove(tmp) // no-op after a successful rename
+	_, err = os.Lstat(p)
+	existed := err == nil
+	switch {
+	case existed:
+		old, err := renameAside(p)
+		if err != nil {
+			return fmt.Errorf("set aside %s before replacing it: %w", p, err)
+		}
+		tx.replaced = append(tx.replaced, setAside{path: p, old: old})
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("stat %s: %w", p, unwrapPath(err))
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return fmt.Errorf("write %s: %w", p, unwrapPath(err))
+	}
+	if !existed {
 		tx.created = append(tx.created, p)
 	}
 	return nil
 }
 
-// rollback undoes the transaction in reverse order. It removes only what
-// the transaction created, and os.Remove leaves a directory that someone
-// else has put files into.
-func (tx *transaction) rollback() {
-	for i := len(tx.replaced) - 1; i >= 0; i-- {
-		o := tx.replaced[i]
-		_ = atomicWrite(o.path, o.data, o.mode)
+// commit removes the set-aside files once every new file is in place.
+func (tx *transaction) commit() error {
+	var left []string
+	for _, r := range tx.replaced {
+		if err := os.Remove(r.old); err != nil {
+			left = append(left, r.old)
+		}
 	}
-	for i := len(tx.created) - 1; i >= 0; i-- {
-		_ = os.Remove(tx.created[i])
+	if len(left) > 0 {
+		return fmt.Errorf("wrote every file, but could not remove the old copies %s: delete them by hand", strings.Join(left, ", "))
 	}
+	return nil
 }
 
-// atomicWrite writes data to a temporary file beside p and renames it over p.
-func atomicWrite(p string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".scaffold-*")
+// rollback undoes the transaction in reverse order: replaced files are
+// renamed back, then what the transaction created is removed (os.Remove
+// leaves a directory that someone else has put files into). It goes on
+// past a failure and reports every file it could not put back.
+func (tx *transaction) rollback() error {
+	var problems []string
+	for i := len(tx.replaced) - 1; i >= 0; i-- {
+		r := tx.replaced[i]
+		if err := os.Rename(r.old, r.path); err != nil {
+			problems = append(problems, fmt.Sprintf("%s was not restored (its old content is in %s: %v)", r.path, r.old, unwrapPath(err)))
+		}
+	}
+	for i := len(tx.created) - 1; i >= 0; i-- {
+		if err := os.Remove(tx.created[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if info, serr := os.Stat(tx.created[i]); serr == nil && info.IsDir() {
+				continue // someone else's files are in it now
+			}
+			problems = append(problems, fmt.Sprintf("%s was not removed (%v)", tx.created[i], unwrapPath(err)))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// renameAside renames p to a new hidden name in its directory and returns
+// that name.
+func renameAside(p string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".scaffold-old-*")
 	if err != nil {
-		return unwrapPath(err)
+		return "", unwrapPath(err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return unwrapPath(err)
+	f.Close()
+	if err := os.Rename(p, f.Name()); err != nil {
+		os.Remove(f.Name())
+		return "", unwrapPath(err)
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return unwrapPath(err)
+	return f.Name(), nil
+}
+
+// writeTemp writes data with mode to a new temporary file in dir and
+// returns its name. Nothing is left behind when it fails.
+func writeTemp(dir string, data []byte, mode fs.FileMode) (string, error) {
+	tmp, err := os.CreateTemp(dir, ".scaffold-*")
+	if err != nil {
+		return "", unwrapPath(err)
 	}
-	if err := tmp.Close(); err != nil {
-		return unwrapPath(err)
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
 	}
-	return unwrapPath(os.Rename(tmp.Name(), p))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", unwrapPath(err)
+	}
+	return tmp.Name(), nil
 }
 
 // unwrapPath drops the operation and path from an *fs.PathError, whose

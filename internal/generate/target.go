@@ -30,7 +30,9 @@ func Resolve(name, modulePath string) (Target, error) {
 	if strings.TrimSpace(name) == "" {
 		return Target{}, errors.New("app name is empty: run scaffold new NAME, for example scaffold new shop or scaffold new github.com/acme/shop")
 	}
-	if err := checkChars("app name", name); err != nil {
+	// Only the app's own name must be a module path element: a directory
+	// path may run through any parent, "/tmp/my dir/shop" included.
+	if err := checkChars("app name", appElement(name)); err != nil {
 		return Target{}, err
 	}
 	if modulePath != "" {
@@ -81,6 +83,15 @@ func isDirPath(name string) bool {
 	return false
 }
 
+// appElement is the part of NAME that becomes the app's name: the last
+// element of a directory path, or all of a module path.
+func appElement(name string) string {
+	if isDirPath(name) {
+		return filepath.Base(filepath.Clean(name))
+	}
+	return name
+}
+
 // checkChars rejects white space and control characters with a message
 // that names them, which module.CheckImportPath would only call "invalid char".
 func checkChars(what, s string) error {
@@ -97,10 +108,17 @@ func checkChars(what, s string) error {
 
 // checkModule validates a module path with the go command's own rules.
 func checkModule(what, p string) error {
-	for _, elem := range strings.Split(p, "/") {
+	elems := strings.Split(p, "/")
+	for _, elem := range elems {
 		if err := checkReserved(what, elem); err != nil {
 			return err
 		}
+		if err := checkBuildable(what, p, elem); err != nil {
+			return err
+		}
+	}
+	if first := elems[0]; first == "std" || first == "cmd" {
+		return fmt.Errorf("%s %q starts with %q, which the go command keeps for the standard library: choose another, for example %s-app", what, p, first, first)
 	}
 	if err := module.CheckImportPath(p); err != nil {
 		return fmt.Errorf("%s %q is not a valid Go module path: %v (use letters, digits, '-', '.', '_' and '/', for example github.com/acme/shop)", what, p, reason(err))
@@ -120,8 +138,25 @@ func checkDirName(name string) error {
 	if err := checkReserved("directory name", name); err != nil {
 		return err
 	}
+	if err := checkBuildable("directory name", name, name); err != nil {
+		return err
+	}
 	if err := module.CheckImportPath(name); err != nil {
 		return fmt.Errorf("directory name %q is not usable: %s (use letters, digits, '-', '.' and '_')", name, reason(err))
+	}
+	return nil
+}
+
+// checkBuildable rejects path elements that module.CheckImportPath accepts
+// but the go command cannot build: a leading dot (the go command skips such
+// directories, and the linker fails on a module named like one) and a
+// leading tilde, which is also what a quoted "~/shop" leaves unexpanded.
+func checkBuildable(what, p, elem string) error {
+	switch {
+	case strings.HasPrefix(elem, "~"):
+		return fmt.Errorf("%s %q starts an element with '~', which the go command refuses (a shell expands ~ only outside quotes): write the path as $HOME/... or choose another name", what, p)
+	case strings.HasPrefix(elem, "."):
+		return fmt.Errorf("%s %q has an element that starts with a dot (%q), which the go command ignores: choose a name without one", what, p, elem)
 	}
 	return nil
 }

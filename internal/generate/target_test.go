@@ -23,6 +23,10 @@ func TestResolve(t *testing.T) {
 		{"../shop", "github.com/acme/shop", filepath.Join("..", "shop"), "github.com/acme/shop"},
 		{"./apps/shop/", "", filepath.Join("apps", "shop"), "shop"},
 		{"/tmp/x/shop", "", "/tmp/x/shop", "shop"},
+		{"/tmp/my dir/shop", "", "/tmp/my dir/shop", "shop"},
+		{"../my dir/shop", "github.com/acme/shop", filepath.Join("..", "my dir", "shop"), "github.com/acme/shop"},
+		{"cmdline", "", "cmdline", "cmdline"},
+		{"github.com/acme/std", "", "std", "github.com/acme/std"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" "+tt.module, func(t *testing.T) {
@@ -62,6 +66,18 @@ func TestResolveErrors(t *testing.T) {
 		{"..", "", "does not name a new directory"},
 		{"./", "", "does not name a new directory"},
 		{"./my.app.", "", "not usable"},
+		{"/tmp/x/my shop", "", "contains white space"},
+		{".hidden", "", "starts with a dot"},
+		{"./.hidden", "", "starts with a dot"},
+		{"example.com/acme/.shop", "", "starts with a dot"},
+		{"shop", ".shop", "starts with a dot"},
+		{"std", "", "standard library"},
+		{"cmd", "", "standard library"},
+		{"cmd/shop", "", "standard library"},
+		{"shop", "std/shop", "standard library"},
+		{"~/x", "", "'~'"},
+		{"~x", "", "'~'"},
+		{"./~x", "", "'~'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" "+tt.module, func(t *testing.T) {
