@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Load-tests the example app with wrk on loopback and prints, for each path,
+# requests per second, p50 and p99 latency, and the ratios that matter:
+#
+#   cached page        GET / answered from the view cache
+#   bypass, 2 tasks    GET / past the view cache: memoized list + fragments
+#   bypass, 20 tasks   the same with 20 rows
+#   session page       GET /session/, which reads and writes a session
+#   healthz            GET /healthz, the cheapest route of the same process
+#   raw get            a bare Echo handler doing one raw gomemcache get of
+#                      the cached page's bytes (the one-round-trip limit)
+#   fixed bytes        a bare Echo handler writing the same bytes from memory
+#
+# and the app's peak RSS. With --faults it runs the app on three memcached
+# nodes and, per phase, kills one under load and restarts it, hangs one
+# with SIGSTOP, then stops them all, printing the non-2xx count, p99 and
+# maximum latency of each phase.
+#
+# Everything runs on 127.0.0.1, every run is bounded by DURATION, and every
+# process the script starts is stopped when it exits.
+#
+# Usage: scripts/load.sh [--faults]
+# Environment: DURATION (wrk duration per run, default 10s), THREADS (2),
+#              CONNECTIONS (32).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+faults=false
+case "${1:-}" in
+  --faults) faults=true ;;
+  "") ;;
+  *) echo "usage: scripts/load.sh [--faults]" >&2; exit 2 ;;
+esac
+duration=${DURATION:-10s}
+threads=${THREADS:-2}
+connections=${CONNECTIONS:-32}
+
+for tool in memcached wrk curl go; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "load.sh needs $tool (apt-get install memcached wrk curl)" >&2
+    exit 1
+  fi
+done
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill -CONT "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# free_port prints a loopback port that nothing listens on.
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+wait_for() { # url
+  for _ in $(seq 1 200); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "no answer from $1" >&2
+  exit 1
+}
+
+wait_port() { # port
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "nothing listens on port $1" >&2
+  exit 1
+}
+
+# memcached refuses to run as root unless told which user to become.
+memcached_args=(-l 127.0.0.1 -U 0 -m 64 -t 2)
+if [ "$(id -u)" -eq 0 ]; then memcached_args+=(-u nobody); fi
+
+# start_memcached PORT: starts a memcached and records its pid in $started.
+start_memcached() {
+  memcached "${memcached_args[@]}" -p "$1" &
+  started=$!
+  disown "$started" # the faults kill nodes on purpose: no job reports
+  pids+=("$started")
+  wait_port "$1"
+}
+
+echo "==> building the example app and the baselines"
+cp -r generated-example "$tmp/src"
+mkdir -p "$tmp/src/cmd/loadbaseline"
+cat > "$tmp/src/cmd/loadbaseline/main.go" <<'EOF'
+// Command loadbaseline serves the bytes of a file two ways, for load tests:
+// /raw with one raw gomemcache get per request, /fixed from memory.
+package main
+
+import (
+	"net/http"
+	"os"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/labstack/echo/v4"
+)
+
+func main() {
+	page, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	mc := memcache.New(os.Getenv("MEMCACHIER_SERVERS"))
+	mc.MaxIdleConns = 64
+	if err := mc.Set(&memcache.Item{Key: "loadbaseline/page", Value: page}); err != nil {
+		panic(err)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.GET("/raw", func(c echo.Context) error {
+		it, err := mc.Get("loadbaseline/page")
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, it.Value)
+	})
+	e.GET("/fixed", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, page)
+	})
+	panic(e.Start("127.0.0.1:" + os.Getenv("PORT")))
+}
+EOF
+(cd "$tmp/src" && go build -o "$tmp/app" . && go build -o "$tmp/loadbaseline" ./cmd/loadbaseline)
+
+# run_wrk NAME URL [HEADER]: one wrk run; prints a result line and keeps
+# the figures in $tmp/results.
+run_wrk() {
+  local name=$1 url=$2 header=${3:-}
+  local args=(-t"$threads" -c"$connections" -d"$duration" --latency --timeout 5s)
+  if [ -n "$header" ]; then args+=(-H "$header"); fi
+  wrk "${args[@]}" "$url" > "$tmp/wrk.out"
+  awk -v name="$name" '
+    /^    Latency/ { max = $4 }
+    $1 == "50%" { p50 = $2 }
+    $1 == "99%" { p99 = $2 }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /^Requests\/sec:/ { rps = $2 }
+    /Socket errors:/ { errors = $0; sub(/^ *Socket errors: */, "", errors) }
+    END {
+      printf "%-18s %10.0f req/s   p50 %9s   p99 %9s   max %9s   non-2xx %s%s\n",
+        name, rps, p50, p99, max, (non2xx == "" ? 0 : non2xx), (errors == "" ? "" : "   socket errors: " errors)
+      printf "%s\t%s\n", name, rps >> "'"$tmp"'/results"
+    }' "$tmp/wrk.out"
+}
+
+rps() { awk -F '\t' -v name="$1" '$1 == name { print $2 }' "$tmp/results"; }
+ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+
+# start_app SERVERS: starts the example app on memcached SERVERS.
+start_app() {
+  app_port=$(free_port)
+  PORT=$app_port MEMCACHIER_SERVERS=$1 SESSION_SECRET=$(printf 'load%.0s' {1..16}) \
+    "$tmp/app" > "$tmp/app.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+  wait_for "http://127.0.0.1:$app_port/healthz"
+  base="http://127.0.0.1:$app_port"
+}
+
+add_tasks() { # count
+  for i in $(seq 1 "$1"); do
+    curl -fsS -o /dev/null -X POST --data-urlencode "title=Task number $i for the load test" "$base/tasks"
+  done
+}
+
+peak_rss() { awk '/^VmHWM:/ { printf "%.1f MB", $2 / 1024 }' "/proc/$1/status"; }
+
+if ! $faults; then
+  mc_port=$(free_port)
+  start_memcached "$mc_port"
+  start_app "127.0.0.1:$mc_port"
+  add_tasks 2
+  # A pending flash message sends a request past the view cache (it must
+  # see its own message), so this cookie measures the page without it.
+  bypass="Cookie: flash=load"
+  curl -fsS -o "$tmp/page.html" "$base/"
+
+  bl_port=$(free_port)
+  PORT=$bl_port MEMCACHIER_SERVERS="127.0.0.1:$mc_port" "$tmp/loadbaseline" "$tmp/page.html" > "$tmp/baseline.log" 2>&1 &
+  pids+=("$!")
+  wait_for "http://127.0.0.1:$bl_port/fixed"
+
+  session_cookie=$(curl -fsS -o /dev/null -c - "$base/session/" | awk '$6 == "session" { print "session=" $7 }')
+
+  echo "==> wrk -t$threads -c$connections -d$duration, page of $(wc -c < "$tmp/page.html") bytes"
+  run_wrk "cached page" "$base/"
+  run_wrk "bypass, 2 tasks" "$base/" "$bypass"
+  add_tasks 18
+  run_wrk "bypass, 20 tasks" "$base/" "$bypass"
+  run_wrk "session page" "$base/session/" "Cookie: $session_cookie"
+  run_wrk "healthz" "$base/healthz"
+  run_wrk "raw get" "http://127.0.0.1:$bl_port/raw"
+  run_wrk "fixed bytes" "http://127.0.0.1:$bl_port/fixed"
+
+  echo
+  echo "cached page / raw get:         $(ratio "cached page" "raw get")"
+  echo "cached page / healthz:         $(ratio "cached page" "healthz")"
+  echo "bypass 20 tasks / 2 tasks:     $(ratio "bypass, 20 tasks" "bypass, 2 tasks")"
+  echo "healthz / fixed bytes:         $(ratio "healthz" "fixed bytes")"
+  echo "app peak RSS:                  $(peak_rss "$app_pid")"
+  exit 0
+fi
+
+# --faults: three nodes, one phase per fault, each under load for DURATION.
+ports=() node_pids=()
+for i in 0 1 2; do
+  ports[$i]=$(free_port)
+  start_memcached "${ports[$i]}"
+  node_pids[$i]=$started
+done
+start_app "127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
+add_tasks 20
+# Past the view cache, each page reads the memoized list and 20 fragments,
+# so every request touches every node.
+page="$base/"
+header="Cookie: flash=load"
+seconds=$(awk -v d="$duration" 'BEGIN { n = d + 0; if (d ~ /ms$/) n /= 1000; else if (d ~ /m$/) n *= 60; print n }')
+third=$(awk -v s="$seconds" 'BEGIN { print s / 3 }')
+
+echo "==> faults: wrk -t$threads -c$connections -d$duration per phase, three memcached nodes, GET / past the view cache with 20 tasks"
+run_wrk "all up" "$page" "$header"
+
+( sleep "$third"; kill -9 "${node_pids[1]}"; sleep "$third"
+  memcached "${memcached_args[@]}" -p "${ports[1]}" & echo $! > "$tmp/restarted"; disown ) &
+fault=$!
+run_wrk "one killed" "$page" "$header"
+wait "$fault"
+pids+=("$(cat "$tmp/restarted")")
+wait_port "${ports[1]}"
+
+( sleep "$third"; kill -STOP "${node_pids[2]}"; sleep "$third"; kill -CONT "${node_pids[2]}" ) &
+fault=$!
+run_wrk "one hung" "$page" "$header"
+wait "$fault"
+
+kill -9 "${node_pids[0]}" "$(cat "$tmp/restarted")" "${node_pids[2]}"
+run_wrk "all down" "$page" "$header"
+
+echo
+echo "app peak RSS: $(peak_rss "$app_pid")"
+echo "A hung node should cost at most one operation timeout (MEMCACHED_TIMEOUT, 750ms by default) in max latency."
