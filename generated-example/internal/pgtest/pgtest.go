@@ -96,12 +96,17 @@ func (s *Server) CreateDatabase(tb testing.TB) string {
 
 // Stop shuts the server down ("fast" shutdown: open connections are
 // closed) and keeps its data, for Restart. It is safe to call more than
-// once.
+// once, and on a paused server.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return
+	}
+	// A paused server must run to shut down.
+	children, _ := childPIDs(s.cmd.Process.Pid)
+	for _, p := range append([]int{s.cmd.Process.Pid}, children...) {
+		syscall.Kill(p, syscall.SIGCONT)
 	}
 	s.cmd.Process.Signal(syscall.SIGINT)
 	select {
@@ -121,6 +126,64 @@ func (s *Server) Restart(tb testing.TB) {
 	if err := s.start(); err != nil {
 		tb.Fatalf("pgtest: restart: %v", err)
 	}
+}
+
+// Pause stops every process of the server with SIGSTOP: connections stay
+// open and new ones are accepted, but nothing is answered, like a server
+// that hangs. Resume undoes it.
+func (s *Server) Pause(tb testing.TB) {
+	tb.Helper()
+	s.signalAll(tb, syscall.SIGSTOP)
+}
+
+// Resume lets a paused server run again.
+func (s *Server) Resume(tb testing.TB) {
+	tb.Helper()
+	s.signalAll(tb, syscall.SIGCONT)
+}
+
+// signalAll signals the server and the processes it forked: each backend
+// runs in a session of its own, so they are found through /proc (Linux).
+func (s *Server) signalAll(tb testing.TB, sig syscall.Signal) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		tb.Fatalf("pgtest: signal %v: the server is stopped", sig)
+	}
+	pid := s.cmd.Process.Pid
+	children, err := childPIDs(pid)
+	if err != nil {
+		tb.Skipf("pgtest: cannot list the server's processes: %v", err)
+	}
+	// Stop the postmaster first, so it forks nothing while the rest stop.
+	for _, p := range append([]int{pid}, children...) {
+		syscall.Kill(p, sig) // a backend may just have exited
+	}
+}
+
+// childPIDs returns the processes whose parent is pid.
+func childPIDs(pid int) ([]int, error) {
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil || len(stats) == 0 {
+		return nil, fmt.Errorf("no /proc: %v", err)
+	}
+	var children []int
+	for _, stat := range stats {
+		data, err := os.ReadFile(stat)
+		if err != nil {
+			continue // the process has exited
+		}
+		// "pid (comm) state ppid ...": comm may hold spaces, so cut after
+		// its closing parenthesis.
+		i := strings.LastIndexByte(string(data), ')')
+		fields := strings.Fields(string(data[i+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(stat)))
+			children = append(children, child)
+		}
+	}
+	return children, nil
 }
 
 // Remove stops the server and deletes its files.

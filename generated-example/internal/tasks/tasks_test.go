@@ -301,6 +301,46 @@ func mustSources(t *testing.T) []string {
 	return names
 }
 
+// TestHungServer: a server that accepts connections but answers nothing
+// gives ErrUnavailable within the timeout, and the store works again,
+// without a new pool, once the server answers.
+func TestHungServer(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	p, err := OpenPostgres(PostgresOptions{URL: srv.CreateDatabase(t), Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := p.Add(ctx, "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Pause(t)
+	if _, err := p.List(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("List on a hung server: got %v, want ErrUnavailable", err)
+	}
+	if _, err := p.Add(ctx, "lost"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Add on a hung server: got %v, want ErrUnavailable", err)
+	}
+	srv.Resume(t)
+
+	if _, err := p.Add(ctx, "after"); err != nil {
+		t.Fatalf("Add after the server came back: %v", err)
+	}
+	list, err := p.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0] != kept || list[1].Title != "after" {
+		t.Errorf("after the server came back: List = %v, want %q and %q", list, "kept", "after")
+	}
+}
+
 // TestUnreachable: a server that is not there gives ErrUnavailable
 // within the timeouts, not a hang.
 func TestUnreachable(t *testing.T) {
