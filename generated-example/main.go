@@ -4,8 +4,9 @@
 // on $PORT (5000 by default) and shuts down gracefully on SIGTERM, which is
 // how Heroku stops a dyno.
 //
-// "generated-example migrate" applies the database migrations instead, and exits:
-// Heroku runs it in the release phase of every deploy (see Procfile).
+// With the argument "migrate" it applies the database migrations instead,
+// and exits: the Procfile's release line runs it on every Heroku deploy,
+// before the new web processes start.
 package main
 
 import (

@@ -75,16 +75,6 @@ func orDefault[T comparable](v, def T) T {
 // Close closes the pool's connections.
 func (p *Postgres) Close() { p.pool.Close() }
 
-// Ping checks that the server answers, within the store's timeout.
-func (p *Postgres) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	if err := p.pool.Ping(ctx); err != nil {
-		return p.fail("ping", err)
-	}
-	return nil
-}
-
 // Kind implements Store.
 func (p *Postgres) Kind() string { return "PostgreSQL" }
 

@@ -79,7 +79,7 @@ func (m *Memory) Add(ctx context.Context, title string) (Task, error) {
 		return Task{}, ErrFull
 	}
 	m.lastID++
-	t := Task{ID: m.lastID, Title: title, UpdatedAt: time.Now().Round(0)}
+	t := Task{ID: m.lastID, Title: title, UpdatedAt: time.Now()}
 	m.tasks = append(m.tasks, t)
 	return t, nil
 }
