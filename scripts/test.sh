@@ -49,7 +49,7 @@ fi
 if command -v pg_lsclusters >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _ status _; do
     if [ "$status" = online ]; then pg_ctlcluster "$version" "$cluster" stop || true; fi
-  done
+  done || true
 fi
 
 step "gofmt"
