@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,23 +54,15 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
-	cfg.MaxConns = int32(orDefault(opts.MaxConns, DefaultMaxConns))
+	cfg.MaxConns = int32(cmp.Or(opts.MaxConns, DefaultMaxConns))
 	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = orDefault(opts.ConnectTimeout, DefaultConnectTimeout)
+		cfg.ConnConfig.ConnectTimeout = cmp.Or(opts.ConnectTimeout, DefaultConnectTimeout)
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
-	return &Postgres{pool: pool, timeout: orDefault(opts.Timeout, DefaultTimeout)}, nil
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+	return &Postgres{pool: pool, timeout: cmp.Or(opts.Timeout, DefaultTimeout)}, nil
 }
 
 // Close closes the pool's connections.
