@@ -20,8 +20,9 @@ import (
 // TestHerokuDeploy performs the Heroku Go buildpack's steps on a copy of
 // this repository: install the packages named by the root go.mod's
 // "+heroku install" directive into bin/, run the bin/go-post-compile hook,
-// then start the Procfile's web command from the repository root with PORT
-// set, as a dyno does, and request the example app's home page.
+// then run the Procfile's release command and start its web command from
+// the repository root with PORT set, as a deploy does, and request the
+// example app's home page.
 func TestHerokuDeploy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the repository and the example app; skipped with -short")
@@ -41,6 +42,12 @@ func TestHerokuDeploy(t *testing.T) {
 
 	procfile := readFile(t, filepath.Join(app, "Procfile"))
 	web := directive(t, procfile, "web: ")
+	release := directive(t, procfile, "release: ")
+	if release != web+" migrate" {
+		t.Errorf("Procfile release = %q, want %q", release, web+" migrate")
+	}
+	runRelease(t, app, env, release)
+
 	port := freePort(t)
 	cmd := exec.Command("bash", "-c", "exec "+web)
 	cmd.Dir = app
@@ -68,6 +75,30 @@ func TestHerokuDeploy(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Errorf("web process still running 30s after SIGTERM")
+	}
+}
+
+// runRelease runs the release command as Heroku's release phase does:
+// without a database it has nothing to do and succeeds; with a database
+// that does not answer it fails the deploy with a one-line error.
+func runRelease(t *testing.T, dir string, env []string, release string) {
+	t.Helper()
+	gobin := filepath.Join(dir, "bin")
+	for _, tt := range []struct {
+		databaseURL string
+		wantErr     bool
+		wantLog     string
+	}{
+		{"", false, "nothing to do"},
+		{"postgres://app:pw@127.0.0.1:" + strconv.Itoa(freePort(t)) + "/app?sslmode=disable", true, "migrate"},
+	} {
+		cmd := exec.Command("bash", "-c", "exec "+release)
+		cmd.Dir = dir
+		cmd.Env = append(env, "DATABASE_URL="+tt.databaseURL, "DATABASE_CONNECT_TIMEOUT=1s", "PATH="+gobin+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != tt.wantErr || !strings.Contains(string(out), tt.wantLog) {
+			t.Errorf("release with DATABASE_URL=%q: err %v, want error %v, output containing %q:\n%s", tt.databaseURL, err, tt.wantErr, tt.wantLog, out)
+		}
 	}
 }
 

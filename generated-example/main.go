@@ -3,6 +3,10 @@
 // It reads its configuration from the environment (see README.md), listens
 // on $PORT (5000 by default) and shuts down gracefully on SIGTERM, which is
 // how Heroku stops a dyno.
+//
+// With the argument "migrate" it applies the database migrations instead,
+// and exits: the Procfile's release line runs it on every Heroku deploy,
+// before the new web processes start.
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,10 +40,53 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stdout, nil))
-	if err := run(ctx, os.Getenv, logger); err != nil {
+	if err := dispatch(ctx, os.Args[1:], os.Getenv, logger); err != nil {
 		logger.Error("exit", "err", err)
 		os.Exit(1)
 	}
+}
+
+// dispatch runs the command that args name: none serves the app, and
+// "migrate" applies the database migrations.
+func dispatch(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger) error {
+	switch {
+	case len(args) == 0:
+		return run(ctx, getenv, logger)
+	case len(args) == 1 && args[0] == "migrate":
+		return migrate(ctx, getenv, logger)
+	}
+	return fmt.Errorf("unknown command %q: run with no arguments to serve, or with \"migrate\" to apply the database migrations", strings.Join(args, " "))
+}
+
+// migrate applies the migrations that DATABASE_URL's database lacks, and
+// does nothing when it is up to date. Without DATABASE_URL the tasks are in
+// memory: there is nothing to migrate, and that is not an error, so a
+// deploy without a database still passes its release phase.
+func migrate(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		logger.Info("migrate: nothing to do: DATABASE_URL is not set, so the tasks are kept in memory")
+		return nil
+	}
+	db, err := openPostgres(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	for _, r := range applied {
+		logger.Info("migrate: applied", "migration", r.Source.Path, "duration", r.Duration)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		logger.Info("migrate: the database schema is up to date")
+	}
+	return nil
 }
 
 // run builds the app from the environment and serves until ctx is done.
@@ -68,8 +116,13 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 		AbsoluteTimeout: cfg.SessionAbsoluteTimeout,
 	}, []byte(cfg.SessionSecret), previous...)
 
-	logger.Info("tasks: in memory, for this process only")
-	handler, err := web.NewServer(cfg, store, tasks.NewMemory(), sessions, logger)
+	taskStore, closeTasks, err := newTaskStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeTasks()
+
+	handler, err := web.NewServer(cfg, store, taskStore, sessions, logger)
 	if err != nil {
 		return err
 	}
@@ -138,6 +191,45 @@ func newCache(cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
 		logger.Info("cache: memcached (MEMCACHIER_SERVERS is set)", "servers", len(cfg.MemcachedServers), "authenticated", cfg.MemcachedUsername != "")
 	}
 	return c, nil
+}
+
+// newTaskStore returns the PostgreSQL store when DATABASE_URL is set and
+// the in-memory one otherwise, and says which in one log line, with a
+// function that closes it. The web process never migrates: a database
+// whose schema is missing or behind stops it here. A database that does
+// not answer is not fatal: pages that need it get 503 until it is back.
+func newTaskStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (tasks.Store, func(), error) {
+	if cfg.DatabaseURL == "" {
+		logger.Info("tasks: in memory, for this process only (DATABASE_URL is not set)")
+		return tasks.NewMemory(), func() {}, nil
+	}
+	db, err := openPostgres(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	var schemaErr *tasks.SchemaError
+	switch err := db.CheckSchema(ctx); {
+	case errors.As(err, &schemaErr):
+		db.Close()
+		return nil, nil, fmt.Errorf(`%w: run "generated-example migrate" (locally: go run . migrate)`, err)
+	case errors.Is(err, tasks.ErrUnavailable):
+		logger.Error("tasks: PostgreSQL is not answering, so its schema is unchecked; pages that need it get 503 until it does", "err", err)
+	case err != nil:
+		db.Close()
+		return nil, nil, err
+	default:
+		logger.Info("tasks: PostgreSQL (DATABASE_URL is set)")
+	}
+	return db, db.Close, nil
+}
+
+func openPostgres(cfg config.Config) (*tasks.Postgres, error) {
+	return tasks.OpenPostgres(tasks.PostgresOptions{
+		URL:            cfg.DatabaseURL,
+		MaxConns:       cfg.DatabaseMaxConns,
+		ConnectTimeout: cfg.DatabaseConnectTimeout,
+		Timeout:        cfg.DatabaseTimeout,
+	})
 }
 
 // randomSecret returns 32 random bytes, hex-encoded. crypto/rand.Read

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check that CI runs, on a fresh Debian machine with only Go:
-# installs memcached when it is missing, checks formatting and vet, runs the
-# repository's tests with the race detector (generator, golden example, flag
-# matrix, Heroku deploy) and then the example app's own tests. Tests start
-# and stop their own memcached processes.
+# installs memcached and PostgreSQL when they are missing, checks formatting
+# and vet, runs the repository's tests with the race detector (generator,
+# golden example, flag matrix, Heroku deploy) and then the example app's own
+# tests. Tests start and stop their own memcached and PostgreSQL servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,33 @@ fi
 # not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet memcached 2>/dev/null; then
   systemctl stop memcached || true
+fi
+
+# PostgreSQL: Debian keeps initdb and postgres in
+# /usr/lib/postgresql/<version>/bin, outside PATH; the tests look there too.
+has_postgres() {
+  command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1 && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null
+}
+if ! has_postgres; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing postgresql"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL is not installed: tests that need it will skip (fail when CI is set)." >&2
+    echo "install it with: sudo apt-get install postgresql (or brew install postgresql)" >&2
+  fi
+fi
+# Tests start their own PostgreSQL servers (as the postgres user when run as
+# root); the cluster a package install creates and starts is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
+  systemctl stop postgresql || true
+fi
+if command -v pg_lsclusters >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _ status _; do
+    if [ "$status" = online ]; then pg_ctlcluster "$version" "$cluster" stop || true; fi
+  done || true
 fi
 
 step "gofmt"

@@ -60,15 +60,42 @@ func TestFlagMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bin, ok := strings.CutPrefix(strings.TrimSpace(string(procfile)), "web: ")
-			if !ok {
-				t.Fatalf("Procfile %q has no web process", procfile)
-			}
+			procs := processes(t, string(procfile))
+			bin := procs["web"]
 			if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
 				t.Errorf("Procfile runs %s, which go install did not build: %v", bin, err)
 			}
+			if want := bin + " migrate"; procs["release"] != want {
+				t.Errorf("Procfile release = %q, want %q", procs["release"], want)
+			}
+			// Without DATABASE_URL the release command has nothing to do
+			// and must not fail the deploy.
+			release := exec.Command(filepath.Join(dir, bin), "migrate")
+			release.Dir = dir
+			release.Env = append(os.Environ(), "DATABASE_URL=")
+			if out, err := release.CombinedOutput(); err != nil {
+				t.Errorf("release command %q: %v\n%s", procs["release"], err, out)
+			}
 		})
 	}
+}
+
+// processes parses a Procfile into its process types and commands, and
+// fails the test unless it holds exactly a web and a release process.
+func processes(t *testing.T, procfile string) map[string]string {
+	t.Helper()
+	procs := make(map[string]string)
+	for _, line := range strings.Split(strings.TrimSpace(procfile), "\n") {
+		name, command, ok := strings.Cut(line, ":")
+		if !ok {
+			t.Fatalf("Procfile line %q is not \"type: command\"", line)
+		}
+		procs[name] = strings.TrimSpace(command)
+	}
+	if len(procs) != 2 || procs["web"] == "" || procs["release"] == "" {
+		t.Fatalf("Procfile %q: want a web and a release process", procfile)
+	}
+	return procs
 }
 
 // goCmd runs the go command in dir with a read-only module graph, which

@@ -215,8 +215,8 @@ func TestHerokuFiles(t *testing.T) {
 	if dec.More() {
 		t.Error("app.json has data after its object")
 	}
-	if len(app.Addons) == 0 || app.Addons[0].Plan != "memcachier:dev" {
-		t.Errorf("app.json addons = %+v, want memcachier:dev", app.Addons)
+	if len(app.Addons) != 2 || app.Addons[0].Plan != "memcachier:dev" || app.Addons[1].Plan != "heroku-postgresql:essential-0" {
+		t.Errorf("app.json addons = %+v, want memcachier:dev and heroku-postgresql:essential-0", app.Addons)
 	}
 	if len(app.Buildpacks) != 1 || app.Buildpacks[0].URL != "heroku/go" {
 		t.Errorf("app.json buildpacks = %+v, want heroku/go", app.Buildpacks)
@@ -231,7 +231,7 @@ func TestHerokuFiles(t *testing.T) {
 			t.Errorf("go.mod does not contain %q", want)
 		}
 	}
-	if got, want := string(files["Procfile"]), "web: bin/generated-example\n"; got != want {
+	if got, want := string(files["Procfile"]), "web: bin/generated-example\nrelease: bin/generated-example migrate\n"; got != want {
 		t.Errorf("Procfile = %q, want %q", got, want)
 	}
 	if len(files["go.sum"]) == 0 {

@@ -4,11 +4,15 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Config holds every setting the app reads from its environment.
@@ -57,6 +61,19 @@ type Config struct {
 	// (MAX_BODY_BYTES); larger ones are answered 413. Zero means the web
 	// package's default.
 	MaxBodyBytes int64
+
+	// DatabaseURL is the PostgreSQL URL of the tasks' database
+	// (DATABASE_URL; Heroku Postgres sets it). Empty means the tasks are
+	// kept in memory. A URL without sslmode gets sslmode=require: TLS
+	// without certificate verification, which Heroku's servers need; a
+	// local server without TLS wants ?sslmode=disable in the URL.
+	DatabaseURL string
+	// Database pool size and timeouts (DATABASE_MAX_CONNS,
+	// DATABASE_CONNECT_TIMEOUT, DATABASE_TIMEOUT: per query). Zero means
+	// the tasks package's default: 4 connections, 2s, 3s.
+	DatabaseMaxConns       int
+	DatabaseConnectTimeout time.Duration
+	DatabaseTimeout        time.Duration
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
@@ -163,10 +180,76 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	loadDatabase(getenv, &cfg, bad)
+
 	if len(problems) > 0 {
 		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
 	}
 	return cfg, nil
+}
+
+// loadDatabase reads the DATABASE_ settings into cfg and reports problems
+// through bad.
+func loadDatabase(getenv func(string) string, cfg *Config, bad func(string, ...any)) {
+	if v := strings.TrimSpace(getenv("DATABASE_URL")); v != "" {
+		dbURL, err := databaseURL(v)
+		if err != nil {
+			bad("DATABASE_URL: %v", err)
+		}
+		cfg.DatabaseURL = dbURL
+	}
+	if v := getenv("DATABASE_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			bad("DATABASE_MAX_CONNS=%q is not a positive whole number", v)
+		}
+		cfg.DatabaseMaxConns = n
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"DATABASE_CONNECT_TIMEOUT", &cfg.DatabaseConnectTimeout},
+		{"DATABASE_TIMEOUT", &cfg.DatabaseTimeout},
+	} {
+		if v := getenv(d.name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed <= 0 {
+				bad("%s=%q is not a positive duration such as 750ms or 2s", d.name, v)
+			}
+			*d.dst = parsed
+		}
+	}
+}
+
+// databaseURL checks a PostgreSQL URL and adds sslmode=require when it
+// names no sslmode. Its errors never contain the password.
+func databaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // without the URL, which holds the password
+		}
+		return "", fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return "", fmt.Errorf("want a postgres:// URL, such as postgres://user:password@host:5432/dbname")
+	}
+	if q := u.Query(); !q.Has("sslmode") {
+		q.Set("sslmode", "require")
+		u.RawQuery = q.Encode()
+	}
+	if _, err := pgxpool.ParseConfig(u.String()); err != nil {
+		// pgx hides the password too; this also covers its encoded forms.
+		msg := strings.ReplaceAll(err.Error(), u.String(), u.Redacted())
+		if password, ok := u.User.Password(); ok && password != "" {
+			msg = strings.ReplaceAll(msg, password, "*****")
+			msg = strings.ReplaceAll(msg, url.PathEscape(password), "*****")
+		}
+		return "", errors.New(msg)
+	}
+	return u.String(), nil
 }
 
 // parseServers splits a comma-separated server list and checks that every

@@ -3,34 +3,364 @@ package tasks
 import (
 	"context"
 	"errors"
+	"os"
 	"reflect"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/pgtest"
 )
 
-func TestMemory(t *testing.T) {
-	ctx := context.Background()
-	m := NewMemory()
-	a, _ := m.Add(ctx, "milk")
-	b, _ := m.Add(ctx, "eggs")
-	if a.ID == b.ID {
-		t.Fatalf("two tasks share ID %d", a.ID)
+// postgres is the PostgreSQL server of this package's tests; each test
+// gets its own database on it.
+var postgres pgtest.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	postgres.Close()
+	os.Exit(code)
+}
+
+// stores returns a factory per Store implementation, for tests that must
+// hold on both. Each call returns a new, empty store.
+func stores() map[string]func(t *testing.T) Store {
+	return map[string]func(t *testing.T) Store{
+		"memory":   func(t *testing.T) Store { return NewMemory() },
+		"postgres": func(t *testing.T) Store { return newPostgres(t) },
 	}
-	got, _ := m.List(ctx)
-	if want := []Task{a, b}; !reflect.DeepEqual(got, want) {
-		t.Errorf("List = %v, want %v", got, want)
-	}
-	got[0].Title = "changed"
-	if again, _ := m.List(ctx); again[0].Title != "milk" {
-		t.Error("List returned the store's own slice")
-	}
-	if err := m.Delete(ctx, a.ID); err != nil {
+}
+
+// newPostgres returns a Postgres store on a new, migrated database.
+func newPostgres(t *testing.T) *Postgres {
+	t.Helper()
+	p, err := OpenPostgres(PostgresOptions{URL: postgres.Database(t)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Delete(ctx, a.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deleting twice: got %v, want ErrNotFound", err)
+	t.Cleanup(p.Close)
+	if _, err := p.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	c, _ := m.Add(ctx, "bread")
-	if c.ID == a.ID {
-		t.Errorf("a deleted task's ID %d was reused", a.ID)
+	return p
+}
+
+func TestStore(t *testing.T) {
+	ctx := context.Background()
+	for name, newStore := range stores() {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t)
+			if got, err := s.List(ctx); err != nil || len(got) != 0 {
+				t.Fatalf("new store: List = %v, %v; want no tasks", got, err)
+			}
+			a, err := s.Add(ctx, "milk")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.Add(ctx, "eggs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.ID == b.ID {
+				t.Fatalf("two tasks share ID %d", a.ID)
+			}
+			if a.Title != "milk" || a.UpdatedAt.IsZero() {
+				t.Errorf("Add returned %+v, want the title and a time", a)
+			}
+			got, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []Task{a, b}; !reflect.DeepEqual(got, want) {
+				t.Errorf("List = %v, want %v", got, want)
+			}
+			got[0].Title = "changed"
+			if again, _ := s.List(ctx); again[0].Title != "milk" {
+				t.Error("List returned the store's own slice")
+			}
+
+			deleted, err := s.Delete(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(deleted, a) {
+				t.Errorf("Delete returned %v, want %v", deleted, a)
+			}
+			if _, err := s.Delete(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("deleting twice: got %v, want ErrNotFound", err)
+			}
+			if _, err := s.Delete(ctx, -1); !errors.Is(err, ErrNotFound) {
+				t.Errorf("deleting a missing ID: got %v, want ErrNotFound", err)
+			}
+			c, err := s.Add(ctx, "bread")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID == a.ID {
+				t.Errorf("a deleted task's ID %d was reused", a.ID)
+			}
+			if got, _ := s.List(ctx); !reflect.DeepEqual(got, []Task{b, c}) {
+				t.Errorf("after delete and add: List = %v, want %v", got, []Task{b, c})
+			}
+		})
+	}
+}
+
+// TestConcurrentAdds: adds from many goroutines all land, with distinct
+// IDs, and none is lost.
+func TestConcurrentAdds(t *testing.T) {
+	ctx := context.Background()
+	for name, newStore := range stores() {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t)
+			const n = 40
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for i := 0; i < n; i++ {
+				wg.Go(func() {
+					_, err := s.Add(ctx, "task "+strconv.Itoa(i))
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			list, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := make(map[int64]bool)
+			for _, task := range list {
+				ids[task.ID] = true
+			}
+			if len(list) != n || len(ids) != n {
+				t.Errorf("got %d tasks with %d distinct IDs, want %d", len(list), len(ids), n)
+			}
+		})
+	}
+}
+
+// TestFull: the list holds MaxTasks tasks at most, even when many adds
+// race for the last places, and a refused add stores nothing.
+func TestFull(t *testing.T) {
+	ctx := context.Background()
+	for name, newStore := range stores() {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t)
+			const free = 5
+			for i := 0; i < MaxTasks-free; i++ {
+				if _, err := s.Add(ctx, "task "+strconv.Itoa(i)); err != nil {
+					t.Fatalf("add %d: %v", i, err)
+				}
+			}
+			const racers = 4 * free
+			var wg sync.WaitGroup
+			results := make(chan error, racers)
+			for i := 0; i < racers; i++ {
+				wg.Go(func() {
+					_, err := s.Add(ctx, "racer "+strconv.Itoa(i))
+					results <- err
+				})
+			}
+			wg.Wait()
+			close(results)
+			added, full := 0, 0
+			for err := range results {
+				switch {
+				case err == nil:
+					added++
+				case errors.Is(err, ErrFull):
+					full++
+				default:
+					t.Fatal(err)
+				}
+			}
+			if added != free || full != racers-free {
+				t.Errorf("racing for %d places: %d adds succeeded and %d got ErrFull, want %d and %d", free, added, full, free, racers-free)
+			}
+			if list, _ := s.List(ctx); len(list) != MaxTasks {
+				t.Errorf("the list holds %d tasks, want %d", len(list), MaxTasks)
+			}
+			if _, err := s.Add(ctx, "one more"); !errors.Is(err, ErrFull) {
+				t.Errorf("adding to a full list: got %v, want ErrFull", err)
+			}
+			list, _ := s.List(ctx)
+			if _, err := s.Delete(ctx, list[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Add(ctx, "after a delete"); err != nil {
+				t.Errorf("adding after a delete: %v", err)
+			}
+		})
+	}
+}
+
+// TestMemoryIDsContinueFromTheClock: a new process's store does not start
+// again from 1, so it does not reuse the IDs of the previous process,
+// whose fragments a shared cache may still hold.
+func TestMemoryIDsContinueFromTheClock(t *testing.T) {
+	before := time.Now().UnixMicro()
+	task, err := NewMemory().Add(context.Background(), "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.ID <= before {
+		t.Errorf("the first ID of a new store is %d, want more than %d (the clock in microseconds)", task.ID, before)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	p, err := OpenPostgres(PostgresOptions{URL: postgres.Database(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	var schemaErr *SchemaError
+	if err := p.CheckSchema(ctx); !errors.As(err, &schemaErr) || schemaErr.Current != 0 || schemaErr.Want < 1 {
+		t.Fatalf("CheckSchema on an empty database: got %v, want a SchemaError from version 0", err)
+	}
+	if err := p.CheckSchema(ctx); !errors.As(err, &schemaErr) || schemaErr.Current != 0 {
+		t.Errorf("a second CheckSchema: got %v, want the same SchemaError: the check changed the database", err)
+	}
+	if _, err := p.List(ctx); err == nil || errors.Is(err, ErrUnavailable) {
+		t.Errorf("List without a schema: got %v, want an error that is not ErrUnavailable", err)
+	}
+
+	applied, err := p.Migrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) == 0 || applied[len(applied)-1].Source.Version != schemaErr.Want {
+		t.Errorf("Migrate from empty applied %v, want every migration up to version %d", applied, schemaErr.Want)
+	}
+	if err := p.CheckSchema(ctx); err != nil {
+		t.Errorf("CheckSchema after Migrate: %v", err)
+	}
+	if _, err := p.Add(ctx, "kept"); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := p.Migrate(ctx)
+	if err != nil || len(again) != 0 {
+		t.Errorf("a second Migrate: applied %v, err %v; want nothing", again, err)
+	}
+	if list, _ := p.List(ctx); len(list) != 1 || list[0].Title != "kept" {
+		t.Errorf("after a second Migrate, List = %v, want the one task", list)
+	}
+}
+
+// TestConcurrentMigrate: two release phases at once (say, two deploys)
+// take turns and leave one schema.
+func TestConcurrentMigrate(t *testing.T) {
+	url := postgres.Database(t)
+	var wg sync.WaitGroup
+	counts := make(chan int, 2)
+	for i := 0; i < 2; i++ {
+		wg.Go(func() {
+			p, err := OpenPostgres(PostgresOptions{URL: url})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer p.Close()
+			applied, err := p.Migrate(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			counts <- len(applied)
+		})
+	}
+	wg.Wait()
+	close(counts)
+	total := 0
+	for n := range counts {
+		total += n
+	}
+	if sources := len(mustSources(t)); total != sources {
+		t.Errorf("two concurrent runs applied %d migrations in all, want %d", total, sources)
+	}
+}
+
+func mustSources(t *testing.T) []string {
+	t.Helper()
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestHungServer: a server that accepts connections but answers nothing
+// gives ErrUnavailable within the timeout, and the store works again,
+// without a new pool, once the server answers.
+func TestHungServer(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	p, err := OpenPostgres(PostgresOptions{URL: srv.CreateDatabase(t), Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := p.Add(ctx, "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Pause(t)
+	if _, err := p.List(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("List on a hung server: got %v, want ErrUnavailable", err)
+	}
+	if _, err := p.Add(ctx, "lost"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Add on a hung server: got %v, want ErrUnavailable", err)
+	}
+	srv.Resume(t)
+
+	if _, err := p.Add(ctx, "after"); err != nil {
+		t.Fatalf("Add after the server came back: %v", err)
+	}
+	list, err := p.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0] != kept || list[1].Title != "after" {
+		t.Errorf("after the server came back: List = %v, want %q and %q", list, "kept", "after")
+	}
+}
+
+// TestUnreachable: a server that is not there gives ErrUnavailable
+// within the timeouts, not a hang.
+func TestUnreachable(t *testing.T) {
+	p, err := OpenPostgres(PostgresOptions{
+		URL:            "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
+		ConnectTimeout: 500 * time.Millisecond,
+		Timeout:        time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	if _, err := p.List(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("List: got %v, want ErrUnavailable", err)
+	}
+	if _, err := p.Add(ctx, "lost"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Add: got %v, want ErrUnavailable", err)
+	}
+	if err := p.CheckSchema(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("CheckSchema: got %v, want ErrUnavailable", err)
 	}
 }

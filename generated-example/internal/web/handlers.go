@@ -21,6 +21,7 @@ const maxTitle = 200
 // taskList is the memoized result of loading every task.
 type taskList struct {
 	Tasks    []tasks.Task `json:"tasks"`
+	Source   string       `json:"source"` // where the tasks were loaded from: "PostgreSQL" or "memory"
 	LoadedAt time.Time    `json:"loaded_at"`
 }
 
@@ -30,13 +31,23 @@ func (s *Server) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
 	if err != nil {
 		return taskList{}, err
 	}
-	return taskList{Tasks: list, LoadedAt: time.Now()}, nil
+	return taskList{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
+}
+
+// taskFragmentKey is the key of a task's row, cached by views/index.html
+// with {{cache "task" . .ID .UpdatedAt.UnixMicro}}: the key changes
+// whenever the row could, so a row never shows another task's content.
+func taskFragmentKey(t tasks.Task) string {
+	return cache.FragmentKey("task", strconv.FormatInt(t.ID, 10), strconv.FormatInt(t.UpdatedAt.UnixMicro(), 10))
 }
 
 // indexPage is the data of views/index.html.
 type indexPage struct {
 	Flash      string
 	Tasks      []tasks.Task
+	MaxTasks   int
+	Source     string // where the tasks were loaded from
+	Memoized   bool   // whether the list came from the memoized query's cache
 	LoadedAt   string
 	RenderedAt string
 	CacheKind  string
@@ -45,6 +56,7 @@ type indexPage struct {
 // handleIndex shows the task list. The route is a cached view; a request
 // with a flash message bypasses it (see hasFlash) and sees its message.
 func (s *Server) handleIndex(c echo.Context) error {
+	start := time.Now()
 	list, err := s.allTasks.Call(c.Request().Context(), struct{}{})
 	if err != nil {
 		return err
@@ -52,6 +64,9 @@ func (s *Server) handleIndex(c echo.Context) error {
 	return c.Render(http.StatusOK, "index.html", indexPage{
 		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
+		MaxTasks:   tasks.MaxTasks,
+		Source:     list.Source,
+		Memoized:   list.LoadedAt.Before(start),
 		LoadedAt:   list.LoadedAt.Format(timeFormat),
 		RenderedAt: time.Now().Format(timeFormat),
 		CacheKind:  s.cache.Kind(),
@@ -71,7 +86,10 @@ func (s *Server) handleAddTask(c echo.Context) error {
 	case utf8.RuneCountInString(title) > maxTitle:
 		return s.redirectWithFlash(c, "That title is too long: "+strconv.Itoa(maxTitle)+" characters at most.")
 	}
-	if _, err := s.tasks.Add(c.Request().Context(), title); err != nil {
+	switch _, err := s.tasks.Add(c.Request().Context(), title); {
+	case errors.Is(err, tasks.ErrFull):
+		return s.redirectWithFlash(c, "The list is full: delete a task first.")
+	case err != nil:
 		return err
 	}
 	s.tasksChanged()
@@ -83,15 +101,16 @@ func (s *Server) handleDeleteTask(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	switch err := s.tasks.Delete(c.Request().Context(), id); {
+	task, err := s.tasks.Delete(c.Request().Context(), id)
+	switch {
 	case errors.Is(err, tasks.ErrNotFound):
 		return s.redirectWithFlash(c, "That task was already deleted.")
 	case err != nil:
 		return err
 	}
-	// Drop the row's fragment too: a new task could be shown under a
-	// stale fragment otherwise (MemCachier's Flask example forgets this).
-	s.cache.Delete(cache.FragmentKey("task", strconv.FormatInt(id, 10)))
+	// The row's fragment can no longer be shown (its key names this task
+	// alone), but it would take cache space until it expired.
+	s.cache.Delete(taskFragmentKey(task))
 	s.tasksChanged()
 	return s.redirectWithFlash(c, "Task deleted.")
 }

@@ -106,6 +106,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		code = he.Code
 	}
+	if errors.Is(err, tasks.ErrUnavailable) {
+		code = http.StatusServiceUnavailable
+	}
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(code)
 	} else {

@@ -2,11 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -195,11 +198,19 @@ func TestTaskDemo(t *testing.T) {
 				t.Error("bob does not see the new task: the view was not invalidated")
 			}
 
-			rec = alice.do(http.MethodPost, "/tasks/1/delete", nil)
+			list, err := s.tasks.List(context.Background())
+			if err != nil || len(list) != 1 {
+				t.Fatalf("the store holds %v (%v), want one task", list, err)
+			}
+			task := list[0]
+			if _, ok := s.cache.Get(taskFragmentKey(task)); !ok {
+				t.Error("the task's row is not a cached fragment")
+			}
+			rec = alice.do(http.MethodPost, "/tasks/"+strconv.FormatInt(task.ID, 10)+"/delete", nil)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("delete: got %d, want 303", rec.Code)
 			}
-			if _, ok := s.cache.Get(cache.FragmentKey("task", "1")); ok {
+			if _, ok := s.cache.Get(taskFragmentKey(task)); ok {
 				t.Error("the deleted task's fragment is still cached")
 			}
 			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task deleted.") || strings.Contains(body, "Buy &lt;milk&gt;") {
@@ -274,6 +285,84 @@ func TestCachedViewSetsNoSessionCookie(t *testing.T) {
 	}
 	if rec := b.get("/"); rec.Header().Get("X-Cache") != "HIT" {
 		t.Errorf("a visitor with a session missed the view cache: X-Cache %q", rec.Header().Get("X-Cache"))
+	}
+}
+
+// TestListIsFull: past tasks.MaxTasks, adding stores nothing and says why.
+func TestListIsFull(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	for i := 0; i < tasks.MaxTasks; i++ {
+		if _, err := s.tasks.Add(context.Background(), "task "+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, s)
+	if rec := b.do(http.MethodPost, "/tasks", url.Values{"title": {"one too many"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add to a full list: status %d, want 303", rec.Code)
+	}
+	body := b.get("/").Body.String()
+	if !strings.Contains(body, "The list is full: delete a task first.") {
+		t.Errorf("no message says the list is full:\n%s", body)
+	}
+	if strings.Contains(body, "one too many") {
+		t.Error("the task was added to a full list")
+	}
+	if n := strings.Count(body, `class="title"`); n != tasks.MaxTasks {
+		t.Errorf("the page shows %d tasks, want %d", n, tasks.MaxTasks)
+	}
+}
+
+// TestIndexSaysWhereTheListCameFrom: the first view loads the list from
+// the store, the next ones get it from the memoized query.
+func TestIndexSaysWhereTheListCameFrom(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "was loaded\n  from memory at") {
+		t.Errorf("first view does not say the list was loaded from memory:\n%s", body)
+	}
+	s.cache.DeleteView("/")
+	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "came from the memoized query") {
+		t.Errorf("second view does not say the list was memoized:\n%s", body)
+	}
+}
+
+// unavailableStore is a tasks.Store whose database is down.
+type unavailableStore struct{ *tasks.Memory }
+
+func (*unavailableStore) List(context.Context) ([]tasks.Task, error) {
+	return nil, fmt.Errorf("list tasks: %w: connection refused", tasks.ErrUnavailable)
+}
+
+func (*unavailableStore) Add(context.Context, string) (tasks.Task, error) {
+	return tasks.Task{}, fmt.Errorf("add task: %w: connection refused", tasks.ErrUnavailable)
+}
+
+// TestStoreUnavailableIs503: a request that needs a store that is down
+// gets a plain 503, logged once, and other pages are not affected.
+func TestStoreUnavailableIs503(t *testing.T) {
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	c := cache.NewMemory(0, logger)
+	sessions := session.NewStore(c, session.Options{}, []byte(strings.Repeat("k", 32)))
+	s, err := NewServer(config.Config{}, c, &unavailableStore{tasks.NewMemory()}, sessions, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/", nil),
+		httptest.NewRequest(http.MethodPost, "/tasks", strings.NewReader("title=lost")),
+	} {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || strings.TrimSpace(rec.Body.String()) != "Service Unavailable" {
+			t.Errorf("%s %s: got %d %q, want 503 Service Unavailable", req.Method, req.URL, rec.Code, rec.Body.String())
+		}
+	}
+	if n := strings.Count(logs.String(), "connection refused"); n != 2 {
+		t.Errorf("2 failed requests logged the error %d times, want once each:\n%s", n, logs)
+	}
+	if rec := do(s, http.MethodGet, "/healthz"); rec.Code != http.StatusOK {
+		t.Errorf("/healthz: got %d, want 200: it does not need the store", rec.Code)
 	}
 }
 
