@@ -27,6 +27,7 @@ var postgres pgtest.Shared
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	browser.Close()
 	postgres.Close()
 	os.Exit(code)
 }

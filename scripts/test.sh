@@ -1,29 +1,14 @@
 #!/usr/bin/env bash
 # Runs every check that CI runs, on a fresh Debian machine with only Go:
-# installs memcached and PostgreSQL when they are missing, checks formatting
-# and vet, runs the repository's tests with the race detector (generator,
-# golden example, flag matrix, Heroku deploy) and then the example app's own
-# tests. Tests start and stop their own memcached and PostgreSQL servers.
+# installs memcached, PostgreSQL and Chromium when they are missing, checks
+# formatting and vet, runs the repository's tests with the race detector
+# (generator, golden example, flag matrix, Heroku deploy, container files)
+# and then the example app's own tests, browser tests included. Tests start
+# and stop their own memcached and PostgreSQL servers and headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
-
-if ! command -v memcached >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    step "installing memcached"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq memcached >/dev/null
-  else
-    echo "memcached is not installed: tests that need it will skip (fail when CI is set)." >&2
-    echo "install it with: sudo apt-get install memcached (or brew install memcached)" >&2
-  fi
-fi
-# Tests start their own memcached; the service a package install starts is
-# not needed.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet memcached 2>/dev/null; then
-  systemctl stop memcached || true
-fi
 
 # PostgreSQL: Debian keeps initdb and postgres in
 # /usr/lib/postgresql/<version>/bin, outside PATH; the tests look there too.
@@ -31,15 +16,31 @@ has_postgres() {
   command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1 && return 0
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null
 }
-if ! has_postgres; then
+# The browser tests drive Chromium (or Google Chrome).
+has_chromium() {
+  for b in chromium chromium-browser google-chrome google-chrome-stable; do
+    command -v "$b" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+missing=()
+command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+has_postgres || missing+=(postgresql)
+has_chromium || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    step "installing postgresql"
+    step "installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "PostgreSQL is not installed: tests that need it will skip (fail when CI is set)." >&2
-    echo "install it with: sudo apt-get install postgresql (or brew install postgresql)" >&2
+    echo "not installed: ${missing[*]}: tests that need them will skip (fail when CI is set)." >&2
+    echo "install them with: sudo apt-get install ${missing[*]}" >&2
   fi
+fi
+# Tests start their own memcached; the service a package install starts is
+# not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet memcached 2>/dev/null; then
+  systemctl stop memcached || true
 fi
 # Tests start their own PostgreSQL servers (as the postgres user when run as
 # root); the cluster a package install creates and starts is not needed.
