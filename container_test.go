@@ -271,3 +271,50 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// workflow is the part of .github/workflows/ci.yml the test reads.
+type workflow struct {
+	On   map[string]any `yaml:"on"`
+	Jobs map[string]struct {
+		RunsOn string `yaml:"runs-on"`
+		Steps  []struct {
+			Uses string            `yaml:"uses"`
+			Run  string            `yaml:"run"`
+			With map[string]string `yaml:"with"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+func TestWorkflow(t *testing.T) {
+	const dir = "generated-example"
+	var w workflow
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(dir, ".github/workflows/ci.yml"))), &w); err != nil {
+		t.Fatalf("ci.yml: %v", err)
+	}
+	if _, ok := w.On["pull_request"]; !ok {
+		t.Error("the workflow does not run on pull requests")
+	}
+	job, ok := w.Jobs["test"]
+	if !ok {
+		t.Fatal("the workflow has no test job")
+	}
+	var runs []string
+	goVersionFile := ""
+	for _, s := range job.Steps {
+		if strings.HasPrefix(s.Uses, "actions/setup-go@") {
+			goVersionFile = s.With["go-version-file"]
+		}
+		if s.Run != "" {
+			runs = append(runs, s.Run)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, goVersionFile)); goVersionFile == "" || err != nil {
+		t.Errorf("setup-go reads the Go version from %q, which is not a file of the app", goVersionFile)
+	}
+	all := strings.Join(runs, "\n")
+	for _, want := range []string{"go vet ./...", "go test -race ./...", "gofmt -l", "apt-get install -y memcached postgresql"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the workflow does not run %q", want)
+		}
+	}
+}
