@@ -6,6 +6,7 @@ go 1.25.0
 
 require (
 	github.com/spf13/cobra v1.10.2
+	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/mod v0.40.0
 )
 
