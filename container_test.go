@@ -117,6 +117,12 @@ func TestDockerfile(t *testing.T) {
 	if data, _ := os.ReadFile(bin); strings.Contains(string(data), src) {
 		t.Error("the binary holds the build directory's path: -trimpath did not apply")
 	}
+	// compose.yaml's migrate service runs the binary's migrate command.
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = []string{}
+	if msg, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(msg), "nothing to do") {
+		t.Errorf("%s migrate without DATABASE_URL: %v\n%s", path.Base(built), err, msg)
+	}
 
 	// The run stage copies that binary, runs it as a user without
 	// privileges, and says which port it listens on.
