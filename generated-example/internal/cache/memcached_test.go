@@ -256,7 +256,10 @@ func TestFailoverUnderLoad(t *testing.T) {
 	if n := slow.Load(); n > 8 {
 		t.Errorf("%d of %d operations were slow, want at most one per worker", n, ops.Load())
 	}
-	if n := c.Stats().Errors; n > 16 {
+	// Before the ring drops the server, each worker can fail on its get
+	// and its set over pooled connections the server closed (that alone
+	// does not eject a server), and once more on the dial that does.
+	if n := c.Stats().Errors; n > 8*4 {
 		t.Errorf("%d cache errors during failover, want only the first few", n)
 	}
 	for _, k := range keys {

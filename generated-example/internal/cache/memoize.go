@@ -3,11 +3,9 @@ package cache
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -63,7 +61,7 @@ func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
 	}
 	r, err, _ := m.flight.do(key, func() (R, error) {
 		if version == nil {
-			version = m.newVersion(vkey)
+			version = m.cache.newVersion(vkey)
 		}
 		r, err := m.fn(ctx, arg)
 		if err != nil {
@@ -105,22 +103,6 @@ func (m *Memo[A, R]) key(arg A) (string, error) {
 	}
 	sum := sha256.Sum256(enc)
 	return "memo:" + m.name + ":" + base64.RawURLEncoding.EncodeToString(sum[:]), nil
-}
-
-// newVersion stores a new random version unless another process got there
-// first, and returns the one in the cache. With the cache down it returns
-// a version nobody else has, so the result is computed and not shared.
-func (m *Memo[A, R]) newVersion(vkey string) []byte {
-	b := make([]byte, 8)
-	rand.Read(b)
-	v := []byte(hex.EncodeToString(b))
-	if added, err := m.cache.Add(vkey, v, 0); err != nil || added {
-		return v
-	}
-	if cur, ok := m.cache.Get(vkey); ok {
-		return cur
-	}
-	return v
 }
 
 // A stored result is the version, a newline, and the value's encoding.

@@ -2,8 +2,11 @@ package cache
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,18 +20,32 @@ type ViewOptions struct {
 	// TTL is how long a page is kept; 0 keeps it until it is evicted or
 	// deleted.
 	TTL time.Duration
+	// Query names the query parameters that change the page, such as
+	// "page". Views removes every other parameter from the request before
+	// the handler sees it and answers with the page of the named ones
+	// alone: /?utm_source=x gets the page of /. So a made-up query string
+	// can neither add an entry nor get a page the handler did not mean.
+	Query []string
+	// MaxVariants bounds how many pages with a query string one path
+	// stores between invalidations (and within one TTL); past it they are
+	// rendered and not stored. Zero means DefaultMaxVariants.
+	MaxVariants int
 	// Unless, when it returns true, bypasses the cache for the request:
 	// neither served from it nor stored. Use it for requests that will see
 	// something of their own, such as a pending flash message.
 	Unless func(c echo.Context) bool
 }
 
+// DefaultMaxVariants is ViewOptions.MaxVariants when it is zero.
+const DefaultMaxVariants = 100
+
 // ViewKey is the key a page is cached under: "view/" + path, the key
 // Flask-Caching's @cache.cached() uses, so cache.Delete("view/" + path)
-// invalidates a page as MemCachier's Flask guide shows. A query string is
-// part of the key, with its parameters sorted, so ?a=1&b=2 and ?b=2&a=1
-// share an entry and ?q=a and ?q=b do not. The host is not part of the
-// key: pages must not print the request's Host or X-Forwarded-Host.
+// drops the page as MemCachier's Flask guide shows. The query string, if
+// any (Views keeps only the parameters a route declares), is part of the
+// key, with its parameters sorted, so ?a=1&b=2 and ?b=2&a=1 share an entry
+// and ?q=a and ?q=b do not. The host is not part of the key: pages must
+// not print the request's Host or X-Forwarded-Host.
 func ViewKey(u *url.URL) string {
 	key := "view/" + u.Path
 	if u.RawQuery == "" {
@@ -56,9 +73,24 @@ func ViewKey(u *url.URL) string {
 	return b.String()
 }
 
-// DeleteView drops the cached page for path, such as "/".
+// viewVersionKey holds the version of path's pages: every stored page
+// records the version it was rendered under, and a page whose version is
+// not the current one is a miss.
+func viewVersionKey(path string) string { return "view-version:" + path }
+
+// viewVariantsKey counts the pages with a query string stored for path
+// under one version.
+func viewVariantsKey(path string, version []byte) string {
+	return "view-variants:" + string(version) + ":" + path
+}
+
+// DeleteView invalidates every cached page of path, such as "/": the one
+// without a query string and all those with one. It retires the path's
+// version, which every stored page records (so even a page being rendered
+// right now is stored as stale), and deletes the query-less page, which is
+// all that cache.Delete("view/" + path) from Flask's guide does.
 func (c *Cache) DeleteView(path string) error {
-	return c.Delete("view/" + path)
+	return errors.Join(c.Delete(viewVersionKey(path)), c.Delete("view/"+path))
 }
 
 // Views is Echo middleware that caches whole pages, like Flask-Caching's
@@ -67,26 +99,51 @@ func (c *Cache) DeleteView(path string) error {
 //   - Only a 200 answer to a GET is stored, and not one that sets a cookie,
 //     varies on a request header, or says Cache-Control private, no-store or
 //     no-cache; error pages are never stored (Flask-Caching issue 180).
+//   - Nothing personal is shared: a request marked with MarkPersonal before
+//     Views sees it (the session package marks every visitor who has a
+//     session) bypasses the cache, and a response marked while it was being
+//     rendered (the handler read or saved a session) is not stored.
 //   - A HEAD is answered from the GET entry but never stored, so a GET is
 //     never answered with a HEAD's empty body (Flask-Caching issue 270).
-//   - The query string is part of the key (see ViewKey).
+//   - Only the query parameters the route declares vary the page (see
+//     ViewOptions.Query), and a path stores a bounded number of variants.
+//     DeleteView invalidates them all.
+//   - A stored page is checked before it is replayed (status 200, known
+//     headers, sizes that add up): the cache may be shared with other apps,
+//     and anything else is a miss, counted and logged as a cache error.
 //   - Concurrent misses for one page run the handler once; the others get
 //     its answer if it can be shared, and run the handler themselves if not.
 //
-// Responses carry X-Cache: HIT or MISS. Register the route for both GET and
-// HEAD.
+// Responses carry X-Cache: HIT, MISS, or BYPASS when the cache stepped
+// aside. Register the route for both GET and HEAD.
 func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
+	if opts.MaxVariants <= 0 {
+		opts.MaxVariants = DefaultMaxVariants
+	}
 	var group flight[*page]
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ctx echo.Context) error {
 			req := ctx.Request()
 			head := req.Method == http.MethodHead
-			if (req.Method != http.MethodGet && !head) || (opts.Unless != nil && opts.Unless(ctx)) {
+			if req.Method != http.MethodGet && !head {
 				return next(ctx)
 			}
-			key := ViewKey(req.URL)
-			if data, ok := c.Get(key); ok {
-				if p, ok := decodePage(data); ok {
+			keepQuery(req, opts.Query)
+			visitor := visitorOf(req)
+			if visitor.personal.Load() || (opts.Unless != nil && opts.Unless(ctx)) {
+				ctx.Response().Header().Set("X-Cache", "BYPASS")
+				return next(ctx)
+			}
+
+			key, vkey := ViewKey(req.URL), viewVersionKey(req.URL.Path)
+			got := c.GetMulti([]string{vkey, key})
+			version := got[vkey]
+			if data, ok := got[key]; ok && version != nil {
+				p, err := decodePage(data)
+				switch {
+				case err != nil:
+					c.fail("view "+key, err)
+				case bytes.Equal(p.version, version):
 					return p.write(ctx.Response(), "HIT", head)
 				}
 			}
@@ -102,12 +159,19 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 
 			p, err, leader := group.do(key, func() (*page, error) {
 				p, err := record(ctx, next)
-				if err == nil && p != nil {
+				if err != nil || p == nil || visitor.personal.Load() {
+					return nil, err
+				}
+				if version == nil {
+					version = c.newVersion(vkey)
+				}
+				if req.URL.RawQuery == "" || c.admitVariant(req.URL.Path, version, opts) {
+					p.version = version
 					if data, ok := p.encode(); ok {
 						c.Set(key, data, opts.TTL) // a failure is counted and logged by the cache
 					}
 				}
-				return p, err
+				return p, nil
 			})
 			switch {
 			case leader:
@@ -123,11 +187,36 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 	}
 }
 
+// keepQuery removes from r's URL every query parameter not named in names
+// and sorts the rest, so that the handler renders exactly the page that is
+// cached for them.
+func keepQuery(r *http.Request, names []string) {
+	if r.URL.RawQuery == "" {
+		return
+	}
+	all := r.URL.Query()
+	kept := make(url.Values, len(names))
+	for _, name := range names {
+		if v, ok := all[name]; ok {
+			kept[name] = v
+		}
+	}
+	r.URL.RawQuery = kept.Encode()
+}
+
+// admitVariant reports whether one more page with a query string may be
+// stored for path under version. A failing count stores nothing.
+func (c *Cache) admitVariant(path string, version []byte, opts ViewOptions) bool {
+	n, err := c.Increment(viewVariantsKey(path, version), 1, opts.TTL)
+	return err == nil && n <= uint64(opts.MaxVariants)
+}
+
 // page is a stored response.
 type page struct {
-	status int
-	header http.Header
-	body   []byte
+	version []byte // the path's version when the page was rendered
+	status  int
+	header  http.Header
+	body    []byte
 }
 
 // storedHeaders are the response headers a cached page keeps.
@@ -218,13 +307,27 @@ func (p *page) write(res *echo.Response, xcache string, head bool) error {
 	return err
 }
 
-// A stored page is "page1", the status, header lines, a blank line and
-// the body, each line ending in \n (header values cannot contain one).
+// Limits of a stored page's header lines, checked when it is read back.
+const (
+	maxVersionLength = 64
+	maxHeaderValue   = 4096
+)
+
+// errBadPage is why a stored entry is not replayed.
+var errBadPage = errors.New("cache: invalid cached page")
+
+// A stored page is "page2", the path's version, the status, the body's
+// length, header lines, a blank line and the body, each line ending in \n
+// (header values cannot contain one).
 func (p *page) encode() ([]byte, bool) {
 	var b bytes.Buffer
 	b.Grow(len(p.body) + 256)
-	b.WriteString("page1\n")
+	b.WriteString("page2\n")
+	b.Write(p.version)
+	b.WriteByte('\n')
 	b.WriteString(strconv.Itoa(p.status))
+	b.WriteByte('\n')
+	b.WriteString(strconv.Itoa(len(p.body)))
 	b.WriteByte('\n')
 	for _, k := range storedHeaders {
 		for _, v := range p.header[k] {
@@ -236,7 +339,11 @@ func (p *page) encode() ([]byte, bool) {
 	return b.Bytes(), b.Len() <= MaxItemSize-MaxKeyLength
 }
 
-func decodePage(data []byte) (*page, bool) {
+// decodePage reads a stored page and checks everything that will be
+// replayed: the cache may be shared, and an entry may have been written by
+// another program. Only a 200 with the headers Views stores, a body of the
+// recorded length, and values without control characters pass.
+func decodePage(data []byte) (*page, error) {
 	next := func() (string, bool) {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -246,31 +353,52 @@ func decodePage(data []byte) (*page, bool) {
 		data = data[i+1:]
 		return line, true
 	}
-	if magic, ok := next(); !ok || magic != "page1" {
-		return nil, false
+	bad := func(what string) (*page, error) { return nil, fmt.Errorf("%w: %s", errBadPage, what) }
+
+	if magic, ok := next(); !ok || magic != "page2" {
+		return bad("not a page")
+	}
+	version, ok := next()
+	if !ok || version == "" || len(version) > maxVersionLength {
+		return bad("bad version")
+	}
+	if status, ok := next(); !ok || status != "200" {
+		return bad("status is not 200")
 	}
 	line, ok := next()
-	if !ok {
-		return nil, false
+	length, err := strconv.Atoi(line)
+	if !ok || err != nil || length < 0 || length > MaxItemSize {
+		return bad("bad body length")
 	}
-	status, err := strconv.Atoi(line)
-	if err != nil {
-		return nil, false
-	}
-	p := &page{status: status, header: make(http.Header, len(storedHeaders))}
-	for {
+	p := &page{version: []byte(version), status: http.StatusOK, header: make(http.Header, len(storedHeaders))}
+	for lines := 0; ; lines++ {
 		line, ok := next()
 		switch {
 		case !ok:
-			return nil, false
+			return bad("no end of headers")
 		case line == "":
+			if len(data) != length {
+				return bad("body length does not match")
+			}
 			p.body = data
-			return p, true
+			return p, nil
+		case lines == 2*len(storedHeaders):
+			return bad("too many headers")
 		}
 		k, v, ok := strings.Cut(line, ": ")
-		if !ok {
-			return nil, false
+		if !ok || !slices.Contains(storedHeaders, k) || len(v) > maxHeaderValue || !printable(v) {
+			return bad(fmt.Sprintf("header %.40q", line))
 		}
 		p.header[k] = append(p.header[k], v)
 	}
+}
+
+// printable reports whether s holds no control characters but tabs.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,8 +146,8 @@ func TestViews(t *testing.T) {
 				t.Errorf("HEAD after GET: X-Cache %q, %d body bytes, Content-Length %q", head.Header().Get("X-Cache"), head.Body.Len(), head.Header().Get("Content-Length"))
 			}
 		}},
-		{"query string is part of the key", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+		{"declared query parameters are part of the key", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{Query: []string{"q", "x"}}, func(c echo.Context) error {
 				return c.String(http.StatusOK, "q="+c.QueryParam("q"))
 			})
 			if got := a.do("GET", "/s?q=a").Body.String(); got != "q=a" {
@@ -158,6 +159,133 @@ func TestViews(t *testing.T) {
 			a.do("GET", "/s?q=a&x=1")
 			if rec := a.do("GET", "/s?x=1&q=a"); rec.Header().Get("X-Cache") != "HIT" {
 				t.Error("reordered parameters missed the cache")
+			}
+		}},
+		{"other query parameters never reach the handler", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{Query: []string{"page"}}, func(c echo.Context) error {
+				return c.String(http.StatusOK, "page="+c.QueryParam("page")+" utm="+c.QueryParam("utm_source")+" raw="+c.Request().URL.RawQuery)
+			})
+			if got := a.do("GET", "/q").Body.String(); got != "page= utm= raw=" {
+				t.Fatalf("got %q", got)
+			}
+			rec := a.do("GET", "/q?utm_source=mail&r=1")
+			if rec.Header().Get("X-Cache") != "HIT" || rec.Body.String() != "page= utm= raw=" {
+				t.Errorf("?utm_source=mail: X-Cache %q body %q, want the page of /q from the cache", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			if got := a.do("GET", "/q?utm_source=mail&page=2").Body.String(); got != "page=2 utm= raw=page=2" {
+				t.Errorf("?utm_source=mail&page=2: got %q", got)
+			}
+			if n := a.calls.Load(); n != 2 {
+				t.Errorf("handler ran %d times, want 2", n)
+			}
+		}},
+		{"DeleteView invalidates every variant", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{Query: []string{"q"}}, html("v"))
+			targets := []string{"/all", "/all?q=a", "/all?q=b", "/all?utm_source=x"}
+			for _, target := range targets {
+				a.do("GET", target)
+			}
+			for _, target := range targets {
+				if rec := a.do("GET", target); rec.Header().Get("X-Cache") != "HIT" {
+					t.Fatalf("%s before DeleteView: X-Cache %q, want HIT", target, rec.Header().Get("X-Cache"))
+				}
+			}
+			c.DeleteView("/all")
+			for _, target := range targets[:3] {
+				if rec := a.do("GET", target); rec.Header().Get("X-Cache") != "MISS" {
+					t.Errorf("%s after DeleteView: X-Cache %q, want MISS", target, rec.Header().Get("X-Cache"))
+				}
+			}
+		}},
+		{"a page rendered across an invalidation is stale at once", func(t *testing.T, c *Cache) {
+			entered, release := make(chan struct{}), make(chan struct{})
+			var first atomic.Bool
+			first.Store(true) // the first request renders at once
+			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+				if first.CompareAndSwap(false, true) {
+					close(entered)
+					<-release
+				}
+				return c.HTML(http.StatusOK, "p")
+			})
+			a.do("GET", "/race") // gives the path a version
+			c.Delete("view//race")
+			first.Store(false)
+			done := make(chan struct{})
+			go func() { a.do("GET", "/race"); close(done) }()
+			<-entered
+			c.DeleteView("/race") // the data changed while the page was rendered
+			close(release)
+			<-done
+			if rec := a.do("GET", "/race"); rec.Header().Get("X-Cache") != "MISS" {
+				t.Errorf("after an invalidation during the render: X-Cache %q, want MISS", rec.Header().Get("X-Cache"))
+			}
+		}},
+		{"a flood of query strings stores a bounded number of pages", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{Query: []string{"r"}, MaxVariants: 3}, html("f"))
+			a.do("GET", "/flood")
+			for i := 1; i <= 10; i++ {
+				a.do("GET", "/flood?r="+strconv.Itoa(i))
+			}
+			stored := 0
+			for i := 1; i <= 10; i++ {
+				u, _ := url.Parse("/flood?r=" + strconv.Itoa(i))
+				if _, ok := c.Get(ViewKey(u)); ok {
+					stored++
+				}
+			}
+			if stored != 3 {
+				t.Errorf("%d variants stored, want 3", stored)
+			}
+			if rec := a.do("GET", "/flood"); rec.Header().Get("X-Cache") != "HIT" {
+				t.Error("the page without a query string is not cached")
+			}
+		}},
+		{"a request marked personal beforehand bypasses the cache", func(t *testing.T, c *Cache) {
+			e := echo.New()
+			var calls atomic.Int64
+			e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+				return func(ctx echo.Context) error {
+					if ctx.Request().Header.Get("X-Visitor") != "" {
+						MarkPersonal(ctx.Request())
+					}
+					return next(ctx)
+				}
+			})
+			e.GET("/*", func(ctx echo.Context) error {
+				calls.Add(1)
+				return ctx.HTML(http.StatusOK, "hello "+ctx.Request().Header.Get("X-Visitor"))
+			}, c.Views(ViewOptions{}))
+			get := func(visitor string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest("GET", "/personal", nil)
+				if visitor != "" {
+					req.Header.Set("X-Visitor", visitor)
+				}
+				rec := httptest.NewRecorder()
+				e.ServeHTTP(rec, req)
+				return rec
+			}
+			if rec := get("alice"); rec.Header().Get("X-Cache") != "BYPASS" || rec.Body.String() != "hello alice" {
+				t.Errorf("alice first: X-Cache %q body %q", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			if rec := get(""); rec.Header().Get("X-Cache") != "MISS" || rec.Body.String() != "hello " {
+				t.Errorf("anonymous after alice: X-Cache %q body %q, want MISS and no name", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			if rec := get("bob"); rec.Header().Get("X-Cache") != "BYPASS" || rec.Body.String() != "hello bob" {
+				t.Errorf("bob after the page is cached: X-Cache %q body %q, want his own page", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			if rec := get(""); rec.Header().Get("X-Cache") != "HIT" {
+				t.Errorf("anonymous again: X-Cache %q, want HIT", rec.Header().Get("X-Cache"))
+			}
+		}},
+		{"a response marked personal is not stored", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{}, func(ctx echo.Context) error {
+				MarkPersonal(ctx.Request())
+				return ctx.HTML(http.StatusOK, "yours")
+			})
+			a.do("GET", "/yours")
+			if rec := a.do("GET", "/yours"); rec.Header().Get("X-Cache") == "HIT" || a.calls.Load() != 2 {
+				t.Error("a personal response was stored and served again")
 			}
 		}},
 		{"unless bypasses", func(t *testing.T, c *Cache) {
@@ -247,5 +375,51 @@ func TestViewsWithCacheDown(t *testing.T) {
 		if rec := a.do("GET", "/"); rec.Code != 200 || rec.Body.String() != "still here" {
 			t.Fatalf("with the cache down: %d %q", rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestViewsRejectStoredEntries: whatever another program (or an older
+// version of this one) left under a page's key is checked before it is
+// replayed, and anything unexpected is a miss, counted as an error.
+func TestViewsRejectStoredEntries(t *testing.T) {
+	valid := "page2\nv1\n200\n2\nContent-Type: text/html\n\nok"
+	entries := map[string]string{
+		"status 0":              "page2\nv1\n0\n2\nContent-Type: text/html\n\nok",
+		"status 500":            "page2\nv1\n500\n2\nContent-Type: text/html\n\nok",
+		"a cookie":              "page2\nv1\n200\n2\nSet-Cookie: session=stolen\n\nok",
+		"an unknown header":     "page2\nv1\n200\n2\nLocation: https://evil.example\n\nok",
+		"a control character":   "page2\nv1\n200\n2\nContent-Type: text/html\x00\n\nok",
+		"a short body":          "page2\nv1\n200\n5\nContent-Type: text/html\n\nok",
+		"a long body":           "page2\nv1\n200\n1\nContent-Type: text/html\n\nok",
+		"a negative length":     "page2\nv1\n200\n-1\nContent-Type: text/html\n\nok",
+		"no end of headers":     "page2\nv1\n200\n2\nContent-Type: text/html\n",
+		"the old format":        "page1\n200\nContent-Type: text/html\n\nok",
+		"not a page at all":     "\x00\x01garbage",
+		"too many headers":      "page2\nv1\n200\n2\n" + strings.Repeat("Content-Type: text/html\n", 20) + "\nok",
+		"another page's format": "HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\n\r\nok",
+	}
+	for name, c := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			a := newViewApp(c, ViewOptions{}, html("rendered"))
+			c.Set(viewVersionKey("/poisoned"), []byte("v1"), 0)
+			c.Set("view//poisoned", []byte(valid), 0)
+			if rec := a.do("GET", "/poisoned"); rec.Header().Get("X-Cache") != "HIT" || rec.Body.String() != "ok" {
+				t.Fatalf("a valid entry: X-Cache %q body %q, want HIT ok", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			for what, entry := range entries {
+				c.Set("view//poisoned", []byte(entry), 0)
+				errorsBefore := c.Stats().Errors
+				rec := a.do("GET", "/poisoned")
+				if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "MISS" || rec.Body.String() != "rendered" {
+					t.Errorf("%s: got %d, X-Cache %q, body %q; want the handler's page", what, rec.Code, rec.Header().Get("X-Cache"), rec.Body)
+				}
+				if rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Location") != "" {
+					t.Errorf("%s: replayed headers %v", what, rec.Header())
+				}
+				if c.Stats().Errors == errorsBefore {
+					t.Errorf("%s: not counted as a cache error", what)
+				}
+			}
+		})
 	}
 }

@@ -3,17 +3,25 @@ package session
 import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
 // storeKey is where Middleware puts the Store in an Echo context.
 const storeKey = "session.store"
 
-// Middleware makes store available to Get. It does no work of its own: a
-// request that never calls Get costs nothing.
+// Middleware makes store available to Get. A request that never calls Get
+// costs no cache round trip. A request that carries a session cookie with
+// a valid signature is marked personal (cache.MarkPersonal), so the view
+// cache never hands this visitor a page cached for someone else, nor
+// stores theirs; checking the signature needs no round trip either.
 func Middleware(store *Store) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Set(storeKey, store)
+			if store.hasSessionCookie(c.Request()) {
+				cache.MarkPersonal(c.Request())
+			}
 			return next(c)
 		}
 	}

@@ -11,6 +11,10 @@
 //	sess.Values["key"] = "value" // saved before the response is written
 //
 // Safe by default:
+//   - Pages are never shared across visitors by mistake: a request with a
+//     valid session cookie, and a response produced while a session was
+//     loaded or saved, are marked personal (cache.MarkPersonal), which the
+//     view cache honours. A visitor without a session is not marked.
 //   - An unknown, expired or tampered ID is never reused: the visitor gets
 //     a new ID when the session is first written (no session fixation).
 //   - A request that does not call Get costs no cache round trip and sets
@@ -121,6 +125,8 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 		s.cache.Delete(entryKey(string(id)))
 		return sess, nil
 	}
+	// The page now shows, or may show, this visitor's data.
+	cache.MarkPersonal(r)
 	sess.ID = string(id)
 	sess.IsNew = false
 	if rec.Values != nil {
@@ -139,6 +145,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 
 // save is Save with the session's encoding, if the caller already has it.
 func (s *Store) save(r *http.Request, w http.ResponseWriter, sess *sessions.Session, data []byte) error {
+	cache.MarkPersonal(r) // the response sets or expires this visitor's cookie
 	st := state(r).get(sess.Name())
 	if sess.Options.MaxAge < 0 || len(sess.Values) == 0 {
 		if st.loadedID != "" {
@@ -210,6 +217,19 @@ func (s *Store) encode(sess *sessions.Session, st *sessionState, now time.Time) 
 		rec.LastSeen = now
 	}
 	return encode(rec)
+}
+
+// hasSessionCookie reports whether r carries a cookie that one of the
+// store's codecs signed: a session cookie, whatever its name. The
+// signature covers the cookie's name, so no other cookie passes.
+func (s *Store) hasSessionCookie(r *http.Request) bool {
+	for _, c := range r.Cookies() {
+		var id []byte
+		if securecookie.DecodeMulti(c.Name, c.Value, &id, s.codecs...) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Regenerate gives the session a new ID, keeping its values; the old ID

@@ -43,6 +43,7 @@ func taskFragmentKey(t tasks.Task) string {
 
 // indexPage is the data of views/index.html.
 type indexPage struct {
+	User       string // who is logged in, for the header; empty for nobody
 	Flash      string
 	Tasks      []tasks.Task
 	MaxTasks   int
@@ -53,15 +54,22 @@ type indexPage struct {
 	CacheKind  string
 }
 
-// handleIndex shows the task list. The route is a cached view; a request
-// with a flash message bypasses it (see hasFlash) and sees its message.
+// handleIndex shows the task list. The route is a cached view: visitors
+// without a session share one copy. A visitor with a session (their name
+// is in the header) and a request with a flash message bypass it and get a
+// page of their own.
 func (s *Server) handleIndex(c echo.Context) error {
+	user, err := currentUser(c)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	list, err := s.allTasks.Call(c.Request().Context(), struct{}{})
 	if err != nil {
 		return err
 	}
 	return c.Render(http.StatusOK, "index.html", indexPage{
+		User:       user,
 		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
 		MaxTasks:   tasks.MaxTasks,

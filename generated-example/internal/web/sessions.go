@@ -14,6 +14,19 @@ const sessionName = "session"
 // demoUser is who "log in" logs in as: the demo has no passwords.
 const demoUser = "demo visitor"
 
+// currentUser returns who is logged in, or "" for a visitor without a
+// session or not logged in. Reading the session marks the response as
+// this visitor's own when they have one, so the view cache never shares
+// it; a visitor without a session still shares cached pages.
+func currentUser(c echo.Context) (string, error) {
+	sess, err := session.Get(sessionName, c)
+	if err != nil {
+		return "", err
+	}
+	user, _ := sess.Values["user"].(string)
+	return user, nil
+}
+
 // handleSessionSet stores a value in the session, as the Flask example's
 // /set/ does.
 func (s *Server) handleSessionSet(c echo.Context) error {
