@@ -257,3 +257,54 @@ func TestMemoizeUnsupportedArgument(t *testing.T) {
 		t.Errorf("a function argument was cached: %d calls", n)
 	}
 }
+
+// A panicking function must not hand its waiters a zero result with a nil
+// error, and the panic must still reach the caller that ran it.
+func TestMemoizePanicReachesWaiters(t *testing.T) {
+	ctx := context.Background()
+	onBackends(t, []backendCase{{"panic", func(t *testing.T, c *Cache) {
+		started, release := make(chan struct{}), make(chan struct{})
+		m := Memoize(c, t.Name(), time.Minute, func(context.Context, int) (int, error) {
+			close(started)
+			<-release
+			panic("boom")
+		})
+		key, err := m.key(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		leader := make(chan any, 1)
+		go func() {
+			defer func() { leader <- recover() }()
+			m.Call(ctx, 1)
+		}()
+		<-started
+		const waiters = 3
+		type result struct {
+			n   int
+			err error
+		}
+		results := make(chan result, waiters)
+		for range waiters {
+			go func() {
+				n, err := m.Call(ctx, 1)
+				results <- result{n, err}
+			}()
+		}
+		eventually(t, 5*time.Second, "waiters waiting", func() bool { return m.flight.waiting(key) == waiters })
+		close(release)
+
+		if got := <-leader; got != "boom" {
+			t.Errorf("leader recovered %v, want the panic value boom", got)
+		}
+		for range waiters {
+			if r := <-results; !errors.Is(r.err, errPanicked) {
+				t.Errorf("waiter got (%d, %v), want an error wrapping errPanicked", r.n, r.err)
+			}
+		}
+		if n := m.flight.waiting(key); n != 0 {
+			t.Errorf("the run is still registered with %d waiters", n)
+		}
+	}}})
+}
