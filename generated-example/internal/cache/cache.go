@@ -12,18 +12,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// MaxItemSize is the largest key plus value the cache stores: MemCachier's
-// limit, and memcached's default item size.
+// MaxItemSize is the largest item the cache stores: MemCachier's limit, and
+// memcached's default item size (-I 1m). An item is its key, its value and
+// ItemOverhead bytes of memcached's own bookkeeping.
 const MaxItemSize = 1 << 20
 
+// ItemOverhead is what memcached adds to the key and value of each item.
+// memcached 1.6 (64-bit, CAS on, flags 0) stores a value of at most
+// 1048517 - len(key) bytes in a 1 MiB item, which is 59 bytes of overhead;
+// a few more are kept in hand for other builds.
+const ItemOverhead = 64
+
+// MaxValueSize is the largest value that fits in an item under any key:
+// the longest memcached key leaves this much room.
+const MaxValueSize = MaxItemSize - MaxKeyLength - ItemOverhead
+
 // ErrTooLarge is returned, before any network I/O, for a value that would
-// make an item larger than MaxItemSize.
+// make an item, with its key and overhead, larger than MaxItemSize. It is
+// counted and logged as a cache error, since the value is then not cached.
 var ErrTooLarge = errors.New("cache: item too large")
 
 // ErrNotNumber is returned by Increment when the value under the key is
@@ -101,7 +114,7 @@ func (c *Cache) GetMulti(keys []string) map[string][]byte {
 
 // Set stores value under key for ttl; a ttl of 0 means no expiry.
 func (c *Cache) Set(key string, value []byte, ttl time.Duration) error {
-	k, err := c.item(key, value)
+	k, err := c.item("set", key, value)
 	if err != nil {
 		return err
 	}
@@ -111,7 +124,7 @@ func (c *Cache) Set(key string, value []byte, ttl time.Duration) error {
 // Add stores value under key only if the key is not present, and reports
 // whether it did.
 func (c *Cache) Add(key string, value []byte, ttl time.Duration) (bool, error) {
-	k, err := c.item(key, value)
+	k, err := c.item("add", key, value)
 	if err != nil {
 		return false, err
 	}
@@ -190,11 +203,13 @@ func (c *Cache) Stats() Stats {
 	return Stats{Kind: c.kind, Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errors.Load()}
 }
 
-// item maps key to a safe key and checks the item's size.
-func (c *Cache) item(key string, value []byte) (string, error) {
+// item maps key to a safe key and checks the item's size for op.
+func (c *Cache) item(op, key string, value []byte) (string, error) {
 	k := Key(key)
-	if size := len(k) + len(value); size > MaxItemSize {
-		return "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, MaxItemSize)
+	if size := len(k) + len(value) + ItemOverhead; size > MaxItemSize {
+		err := fmt.Errorf("%w: %d bytes with key and overhead, limit %d", ErrTooLarge, size, MaxItemSize)
+		c.fail(op, err)
+		return "", err
 	}
 	return k, nil
 }
@@ -222,7 +237,10 @@ func (c *Cache) fail(op string, err error) {
 
 // exptime converts a ttl to memcached's exptime: seconds from now up to 30
 // days, and above that an absolute Unix time, because memcached reads any
-// larger number as a date. Both backends use it, so they expire alike.
+// larger number as a date. An exptime is 32 bits, so a time past January
+// 2038 is clamped to the last one it can hold; wrapping around would make
+// it a date in the past and the item would never be kept. Both backends
+// use it, so they expire alike.
 func exptime(ttl time.Duration, now time.Time) int32 {
 	switch {
 	case ttl == 0:
@@ -234,7 +252,7 @@ func exptime(ttl time.Duration, now time.Time) int32 {
 	if secs <= maxRelativeExptime {
 		return int32(secs)
 	}
-	return int32(now.Unix() + secs)
+	return int32(min(now.Unix()+secs, math.MaxInt32))
 }
 
 // maxRelativeExptime is the largest exptime memcached reads as relative.

@@ -3,10 +3,13 @@ package cache
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
@@ -148,6 +151,34 @@ func TestOperations(t *testing.T) {
 			}
 			wantMiss(t, c, "big")
 		}},
+		{"largest value for its key", func(t *testing.T, c *Cache) {
+			// The example: 1,048,566 bytes under a short key passed
+			// the old key+value guard and then failed on the server.
+			for _, key := range []string{"b", strings.Repeat("b", MaxKeyLength)} {
+				fits := MaxItemSize - ItemOverhead - len(key)
+				v := bytes.Repeat([]byte("x"), fits)
+				if err := c.Set(key, v, 0); err != nil {
+					t.Fatalf("set %d bytes under a %d-byte key: %v", fits, len(key), err)
+				}
+				if got, ok := c.Get(key); !ok || len(got) != fits {
+					t.Errorf("got %d bytes (hit %v), want %d", len(got), ok, fits)
+				}
+				if err := c.Set(key, append(v, 'x'), 0); !errors.Is(err, ErrTooLarge) {
+					t.Errorf("set %d bytes under a %d-byte key: got %v, want ErrTooLarge", fits+1, len(key), err)
+				}
+			}
+			if err := c.Set("b2", make([]byte, 1_048_566), 0); !errors.Is(err, ErrTooLarge) {
+				t.Errorf("set 1048566 bytes: got %v, want ErrTooLarge", err)
+			}
+		}},
+		{"ttl past 2038 is kept", func(t *testing.T, c *Cache) {
+			mustSet(t, c, "far", "v", 105120*time.Hour)
+			wantValue(t, c, "far", "v")
+			if ok, err := c.Touch("far", 200*365*24*time.Hour); !ok || err != nil {
+				t.Errorf("touch: got %v, %v, want true, nil", ok, err)
+			}
+			wantValue(t, c, "far", "v")
+		}},
 		{"value near the limit", func(t *testing.T, c *Cache) {
 			v := bytes.Repeat([]byte("x"), 1000*1000)
 			if err := c.Set("large", v, 0); err != nil {
@@ -181,9 +212,10 @@ func testCounters(t *testing.T, c *Cache) {
 
 // TestTooLargeBeforeIO points the cache at a server that never answers: a
 // value over the limit is refused at once, without waiting on the server,
-// and is not a cache failure.
+// and is counted and logged like any value the cache failed to keep.
 func TestTooLargeBeforeIO(t *testing.T) {
-	c := newMemcachedCache(t, fastOptions(memcachedtest.StartSilent(t)), discard())
+	var log logBuffer
+	c := newMemcachedCache(t, fastOptions(memcachedtest.StartSilent(t)), log.logger())
 	start := time.Now()
 	if err := c.Set("big", make([]byte, 2<<20), 0); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
@@ -191,8 +223,36 @@ func TestTooLargeBeforeIO(t *testing.T) {
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Errorf("refusing took %v: it waited on the server", d)
 	}
-	if n := c.Stats().Errors; n != 0 {
-		t.Errorf("counted %d cache errors, want 0", n)
+	if n := c.Stats().Errors; n != 1 {
+		t.Errorf("counted %d cache errors, want 1", n)
+	}
+	if !strings.Contains(log.String(), "too large") {
+		t.Errorf("log %q does not mention the refused item", log.String())
+	}
+}
+
+// TestMaxItemBoundary finds, on a real memcached, the largest value it
+// stores under a one-byte key, and checks that ItemOverhead leaves that
+// value's item at or under the server's limit.
+func TestMaxItemBoundary(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	mc := memcache.New(srv.Addr)
+	stores := func(n int) bool {
+		return mc.Set(&memcache.Item{Key: "k", Value: make([]byte, n)}) == nil
+	}
+	lo, hi := MaxItemSize-1024, MaxItemSize // stores(lo), !stores(hi)
+	if !stores(lo) || stores(hi) {
+		t.Fatalf("memcached stores %d bytes: %v, %d bytes: %v; want yes, no", lo, stores(lo), hi, stores(hi))
+	}
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; stores(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if overhead := MaxItemSize - 1 - lo; overhead > ItemOverhead {
+		t.Errorf("memcached's per-item overhead is %d bytes, more than ItemOverhead (%d)", overhead, ItemOverhead)
 	}
 }
 
@@ -249,12 +309,16 @@ func TestExptime(t *testing.T) {
 		{2592000 * time.Second, 2592000},
 		{2592001 * time.Second, 1_800_000_000 + 2592001},
 		{31 * 24 * time.Hour, 1_800_000_000 + 31*24*3600},
+		// SESSION_MAX_AGE=105120h (12 years) ends past 2038: clamped, not
+		// wrapped into the past.
+		{105120 * time.Hour, math.MaxInt32},
+		{1 << 62, math.MaxInt32},
 	}
 	for _, tt := range tests {
 		if got := exptime(tt.ttl, now); got != tt.want {
 			t.Errorf("exptime(%v) = %d, want %d", tt.ttl, got, tt.want)
 		}
-		if tt.ttl > 0 {
+		if tt.want != math.MaxInt32 && tt.ttl > 0 {
 			if got := expiresAt(exptime(tt.ttl, now), now); got.Before(now.Add(tt.ttl)) {
 				t.Errorf("expiresAt(exptime(%v)) = %v, before %v", tt.ttl, got, now.Add(tt.ttl))
 			}

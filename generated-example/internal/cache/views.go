@@ -259,7 +259,7 @@ func shareable(status int, h http.Header) bool {
 	return !strings.Contains(cc, "private") && !strings.Contains(cc, "no-store") && !strings.Contains(cc, "no-cache")
 }
 
-// recorder keeps a copy of what a handler writes, up to MaxItemSize.
+// recorder keeps a copy of what a handler writes, up to MaxValueSize.
 type recorder struct {
 	http.ResponseWriter
 	body   bytes.Buffer
@@ -269,7 +269,7 @@ type recorder struct {
 // Write passes p on and keeps a copy while the page fits in an item.
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.tooBig {
-		if r.body.Len()+len(p) > MaxItemSize {
+		if r.body.Len()+len(p) > MaxValueSize {
 			r.tooBig = true
 			r.body = bytes.Buffer{}
 		} else {
@@ -336,7 +336,7 @@ func (p *page) encode() ([]byte, bool) {
 	}
 	b.WriteByte('\n')
 	b.Write(p.body)
-	return b.Bytes(), b.Len() <= MaxItemSize-MaxKeyLength
+	return b.Bytes(), b.Len() <= MaxValueSize
 }
 
 // decodePage reads a stored page and checks everything that will be

@@ -291,7 +291,8 @@ func TestRoundTrips(t *testing.T) {
 // 1970 and drop the session at once.
 func TestLifetimeOverThirtyDays(t *testing.T) {
 	caches, _ := backends(t)
-	for _, maxAge := range []time.Duration{30 * 24 * time.Hour, 30*24*time.Hour + time.Second, DefaultMaxAge} {
+	// 105120h (12 years) ends past 2038, beyond a 32-bit exptime.
+	for _, maxAge := range []time.Duration{30 * 24 * time.Hour, 30*24*time.Hour + time.Second, DefaultMaxAge, 105120 * time.Hour} {
 		a := newApp(t, caches["memcached"], Options{MaxAge: maxAge})
 		_, ck := a.request("GET", "/set?v=long", "")
 		if rec, _ := a.request("GET", "/get", ck.Value); rec.Body.String() != "long" {
