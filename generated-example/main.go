@@ -188,7 +188,7 @@ func newCache(cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
 	if err := c.Ping(); err != nil {
 		logger.Error("cache: memcached is not answering; serving every request as a cache miss until it does", "servers", len(cfg.MemcachedServers), "err", err)
 	} else {
-		logger.Info("cache: memcached (MEMCACHIER_SERVERS is set)", "servers", len(cfg.MemcachedServers), "authenticated", cfg.MemcachedUsername != "")
+		logger.Info("cache: memcached (MEMCACHIER_SERVERS is set)", "servers", len(cfg.MemcachedServers), "authenticated", c.Authenticated())
 	}
 	return c, nil
 }

@@ -187,6 +187,15 @@ func (c *Cache) Close() error {
 	return c.backend.close()
 }
 
+// Authenticated reports whether a memcached server has asked for the
+// credentials and accepted them. It is false when no credentials are set,
+// and when the servers reached so far (by Ping, for one) do not ask for
+// authentication: those never receive the credentials.
+func (c *Cache) Authenticated() bool {
+	m, ok := c.backend.(*memcached)
+	return ok && m.authenticated.Load()
+}
+
 // Kind names the backend: "memcached" or "memory".
 func (c *Cache) Kind() string { return c.kind }
 

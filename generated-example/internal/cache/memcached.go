@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -46,7 +48,8 @@ type MemcachedOptions struct {
 	// libmemcached's ketama placement.
 	Servers []string
 	// Username and Password, when set, authenticate every new connection
-	// once, before it is used.
+	// to a server that asks for it, once, before the connection is used.
+	// A server that does not ask never receives them.
 	Username string
 	Password string
 	// Auth is the authentication form; AuthMemCachier when empty.
@@ -118,6 +121,8 @@ type memcached struct {
 	opts   MemcachedOptions
 	client *memcache.Client
 	ring   *ring
+
+	authenticated atomic.Bool // some server asked for the credentials and took them
 }
 
 // dial opens a connection for gomemcache: connect, authenticate, and watch
@@ -150,16 +155,56 @@ func (m *memcached) connect(ctx context.Context, network, addr string) (net.Conn
 	}
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
-	if err := m.authenticate(conn); err != nil {
-		conn.Close()
+	asks, err := asksForAuth(conn)
+	if err == nil && asks {
+		err = m.authenticate(conn)
+		if err != nil && !errors.Is(err, ErrAuth) {
+			// Some servers hang up on a command sent before the
+			// credentials: authenticate first thing on a new connection.
+			conn.Close()
+			if conn, err = d.DialContext(ctx, network, addr); err == nil {
+				conn.SetDeadline(deadline)
+				err = m.authenticate(conn)
+			}
+		}
+	}
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
 		return nil, fmt.Errorf("memcached %s: %w", addr, err)
+	}
+	if asks {
+		m.authenticated.Store(true)
 	}
 	conn.SetDeadline(time.Time{})
 	return conn, nil
 }
 
-// authenticate sends the credentials as the connection's first command.
-// The password is never part of an error.
+// asksForAuth sends a harmless command and reports whether the server
+// refused it for want of authentication. Credentials go only to a server
+// that asks for them: a memcached without authentication takes
+// MemCachier's handshake as an ordinary set and would keep the password as
+// an item anyone on that server could read.
+func asksForAuth(conn net.Conn) (bool, error) {
+	if _, err := io.WriteString(conn, "version\r\n"); err != nil {
+		return false, fmt.Errorf("version: %w", err)
+	}
+	line, err := readLine(conn)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("version: %w", err)
+	case strings.HasPrefix(line, "VERSION "):
+		return false, nil
+	case line == "CLIENT_ERROR unauthenticated":
+		return true, nil
+	default:
+		return false, fmt.Errorf("unexpected reply %q to version", line)
+	}
+}
+
+// authenticate sends the credentials. The password is never part of an
+// error.
 func (m *memcached) authenticate(conn net.Conn) error {
 	key, data := m.opts.Username, m.opts.Password
 	if m.opts.Auth == AuthMemcached {

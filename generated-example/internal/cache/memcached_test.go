@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
+
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
 
@@ -23,6 +25,9 @@ func TestAuthMemcachedForm(t *testing.T) {
 	}
 	mustSet(t, c, "k", "v", 0)
 	wantValue(t, c, "k", "v")
+	if !c.Authenticated() {
+		t.Error("Authenticated() = false after the server took the credentials")
+	}
 
 	var logs logBuffer
 	opts.Password = "wrong-password"
@@ -50,6 +55,9 @@ func TestAuthMemCachierForm(t *testing.T) {
 	}
 	if n := proxy.Auths(); n != 1 {
 		t.Errorf("100 sequential operations authenticated %d times, want once (pooled connection)", n)
+	}
+	if !c.Authenticated() {
+		t.Error("Authenticated() = false after the server took the credentials")
 	}
 
 	var wg sync.WaitGroup
@@ -83,6 +91,34 @@ func TestAuthMemCachierForm(t *testing.T) {
 				t.Error("ping succeeded, want an error")
 			}
 			wantMiss(t, c, "k1")
+		})
+	}
+}
+
+// TestCredentialsNotSentToPlainMemcached: a memcached that does not ask
+// for authentication takes MemCachier's handshake as an ordinary set, so
+// sending it would leave the password readable by anyone on that server.
+func TestCredentialsNotSentToPlainMemcached(t *testing.T) {
+	for _, mode := range []AuthMode{AuthMemCachier, AuthMemcached} {
+		t.Run(string(mode), func(t *testing.T) {
+			srv := memcachedtest.Start(t)
+			opts := fastOptions(srv.Addr)
+			opts.Username, opts.Password, opts.Auth = "app", "s3cret", mode
+			c := newMemcachedCache(t, opts, discard())
+			if err := c.Ping(); err != nil {
+				t.Fatalf("ping: %v", err)
+			}
+			mustSet(t, c, "k", "v", 0)
+			wantValue(t, c, "k", "v")
+			if c.Authenticated() {
+				t.Error("Authenticated() = true against a server that never asked")
+			}
+			raw := memcache.New(srv.Addr)
+			for _, key := range []string{"app", "auth"} {
+				if it, err := raw.Get(key); !errors.Is(err, memcache.ErrCacheMiss) {
+					t.Errorf("get %q on the server: got %v, %v, want a miss", key, it, err)
+				}
+			}
 		})
 	}
 }
