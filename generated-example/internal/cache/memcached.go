@@ -185,21 +185,22 @@ func (m *memcached) connect(ctx context.Context, network, addr string) (net.Conn
 // refused it for want of authentication. Credentials go only to a server
 // that asks for them: a memcached without authentication takes
 // MemCachier's handshake as an ordinary set and would keep the password as
-// an item anyone on that server could read.
+// an item anyone on that server could read. Only a server that answers
+// the command is taken not to want them; one that refuses it
+// ("CLIENT_ERROR unauthenticated" from memcached -Y and MemCachier) or
+// hangs up does. A server that does not answer in time is a failure.
 func asksForAuth(conn net.Conn) (bool, error) {
 	if _, err := io.WriteString(conn, "version\r\n"); err != nil {
 		return false, fmt.Errorf("version: %w", err)
 	}
 	line, err := readLine(conn)
 	switch {
-	case err != nil:
+	case err != nil && isTimeout(err):
 		return false, fmt.Errorf("version: %w", err)
-	case strings.HasPrefix(line, "VERSION "):
-		return false, nil
-	case line == "CLIENT_ERROR unauthenticated":
+	case err != nil:
 		return true, nil
 	default:
-		return false, fmt.Errorf("unexpected reply %q to version", line)
+		return !strings.HasPrefix(line, "VERSION "), nil
 	}
 }
 

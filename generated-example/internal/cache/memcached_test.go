@@ -123,6 +123,26 @@ func TestCredentialsNotSentToPlainMemcached(t *testing.T) {
 	}
 }
 
+// TestAuthAfterHangUp: a server that hangs up on a command sent before
+// the credentials is taken to want them, and gets them on a new
+// connection.
+func TestAuthAfterHangUp(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	proxy := memcachedtest.StartAuthProxy(t, srv.Addr, "app", "s3cret")
+	proxy.HangUpUnauthenticated()
+	opts := fastOptions(proxy.Addr)
+	opts.Username, opts.Password = "app", "s3cret"
+	c := newMemcachedCache(t, opts, discard())
+	if err := c.Ping(); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	mustSet(t, c, "k", "v", 0)
+	wantValue(t, c, "k", "v")
+	if !c.Authenticated() {
+		t.Error("Authenticated() = false after the server took the credentials")
+	}
+}
+
 // TestSilentServerDuringAuth: a server that accepts the connection but
 // never answers the handshake costs one connect timeout, then misses are
 // instant.

@@ -25,8 +25,13 @@ type AuthProxy struct {
 	backend, user, password string
 	ln                      net.Listener
 	auths                   atomic.Int64
+	hangUp                  atomic.Bool
 	wg                      sync.WaitGroup
 }
+
+// HangUpUnauthenticated makes the proxy close a connection whose first
+// command is not the handshake without answering it, as a server may.
+func (p *AuthProxy) HangUpUnauthenticated() { p.hangUp.Store(true) }
 
 // StartAuthProxy starts an AuthProxy in front of backend and stops it when
 // the test ends.
@@ -68,7 +73,9 @@ func (p *AuthProxy) handle(client net.Conn) {
 	defer client.Close()
 	r := bufio.NewReader(client)
 	if reply := p.authenticate(r); reply != "" {
-		fmt.Fprintf(client, "%s\r\n", reply)
+		if reply != "CLIENT_ERROR unauthenticated" || !p.hangUp.Load() {
+			fmt.Fprintf(client, "%s\r\n", reply)
+		}
 		return
 	}
 	p.auths.Add(1)
