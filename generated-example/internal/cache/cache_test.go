@@ -211,17 +211,14 @@ func testCounters(t *testing.T, c *Cache) {
 }
 
 // TestTooLargeBeforeIO points the cache at a server that never answers: a
-// value over the limit is refused at once, without waiting on the server,
-// and is counted and logged like any value the cache failed to keep.
+// value over the limit is refused without talking to it (a request that
+// reached the server would end in a timeout, not ErrTooLarge), and is
+// counted and logged like any value the cache failed to keep.
 func TestTooLargeBeforeIO(t *testing.T) {
 	var log logBuffer
 	c := newMemcachedCache(t, fastOptions(memcachedtest.StartSilent(t)), log.logger())
-	start := time.Now()
 	if err := c.Set("big", make([]byte, 2<<20), 0); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("refusing took %v: it waited on the server", d)
 	}
 	if n := c.Stats().Errors; n != 1 {
 		t.Errorf("counted %d cache errors, want 1", n)
