@@ -72,6 +72,7 @@ type Cache struct {
 	log     *errorLog
 
 	hits, misses, errors atomic.Uint64
+	layers               [numLayers]layerCounters
 }
 
 func newCache(b backend, kind string, logger *slog.Logger) *Cache {
@@ -196,20 +197,34 @@ func (c *Cache) Authenticated() bool {
 	return ok && m.authenticated.Load()
 }
 
+// Servers checks every memcached server, so that one that went away since
+// the last request is seen as down now, and returns their states in the
+// configured order. The in-memory cache has none.
+func (c *Cache) Servers() []ServerState {
+	m, ok := c.backend.(*memcached)
+	if !ok {
+		return nil
+	}
+	m.ping() // takes a server that does not answer out of rotation
+	return m.ring.states()
+}
+
 // Kind names the backend: "memcached" or "memory".
 func (c *Cache) Kind() string { return c.kind }
 
-// Stats are a Cache's counters since it was built.
+// Stats are a Cache's counters since it was built: for every key, and for
+// each layer's lookups.
 type Stats struct {
-	Kind   string `json:"kind"`
-	Hits   uint64 `json:"hits"`
-	Misses uint64 `json:"misses"`
-	Errors uint64 `json:"errors"`
+	Kind   string       `json:"kind"`
+	Hits   uint64       `json:"hits"`
+	Misses uint64       `json:"misses"`
+	Errors uint64       `json:"errors"`
+	Layers []LayerStats `json:"layers"`
 }
 
 // Stats returns the hit, miss and error counters.
 func (c *Cache) Stats() Stats {
-	return Stats{Kind: c.kind, Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errors.Load()}
+	return Stats{Kind: c.kind, Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errors.Load(), Layers: c.layerStats()}
 }
 
 // item maps key to a safe key and checks the item's size for op.

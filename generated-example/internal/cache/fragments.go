@@ -70,14 +70,18 @@ func (f *Fragments) Funcs(t **template.Template) template.FuncMap {
 func (f *Fragments) Render(name string, ttl time.Duration, vary []string, render func(io.Writer) error) (template.HTML, error) {
 	key := FragmentKey(name, vary...)
 	if data, ok := f.cache.Get(key); ok {
+		f.cache.CountHit(LayerFragments)
 		return template.HTML(data), nil
 	}
+	f.cache.CountMiss(LayerFragments)
 	html, err, _ := f.flight.do(key, func() (template.HTML, error) {
 		var b bytes.Buffer
 		if err := render(&b); err != nil {
 			return "", fmt.Errorf("fragment %s: %w", name, err)
 		}
-		f.cache.Set(key, b.Bytes(), ttl) // a failure is counted and logged by the cache
+		if f.cache.Set(key, b.Bytes(), ttl) != nil { // the failure is counted and logged by the cache
+			f.cache.CountError(LayerFragments)
+		}
 		return template.HTML(b.String()), nil
 	})
 	return html, err

@@ -56,9 +56,11 @@ func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
 	version := got[vkey]
 	if version != nil {
 		if r, ok := decodeResult[R](got[key], version); ok {
+			m.cache.CountHit(LayerMemoize)
 			return r, nil
 		}
 	}
+	m.cache.CountMiss(LayerMemoize)
 	r, err, _ := m.flight.do(key, func() (R, error) {
 		if version == nil {
 			version = m.cache.newVersion(vkey)
@@ -68,7 +70,9 @@ func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
 			return r, err
 		}
 		if data, err := encodeResult(r, version); err == nil {
-			m.cache.Set(key, data, m.ttl) // a failure is counted and logged by the cache
+			if m.cache.Set(key, data, m.ttl) != nil { // the failure is counted and logged by the cache
+				m.cache.CountError(LayerMemoize)
+			}
 		} else {
 			m.cache.fail("memoize "+m.name, err)
 		}

@@ -62,6 +62,9 @@ type server struct {
 	// failures counts failures in a row while the server is down. Only the
 	// goroutine that set down, and then its watch, touch it.
 	failures int
+	// downSince and nextProbe are Unix nanoseconds, for State; zero while
+	// the server is up.
+	downSince, nextProbe atomic.Int64
 }
 
 // serverAddr is a host:port that is resolved when dialed, not once at
@@ -142,6 +145,9 @@ func (r *ring) markDown(addr string) bool {
 		return false
 	}
 	s.failures = 1
+	now := time.Now()
+	s.downSince.Store(now.UnixNano())
+	s.nextProbe.Store(now.Add(r.retryTimeout).UnixNano())
 	r.wg.Add(1)
 	go r.watch(s)
 	return true
@@ -156,6 +162,7 @@ func (r *ring) watch(s *server) {
 			wait = r.deadTimeout
 		}
 
+		s.nextProbe.Store(time.Now().Add(wait).UnixNano())
 		t := time.NewTimer(wait)
 		select {
 		case <-r.stop:
@@ -172,10 +179,41 @@ func (r *ring) watch(s *server) {
 			continue
 		}
 		s.failures = 0
+		s.downSince.Store(0)
+		s.nextProbe.Store(0)
 		s.down.Store(false)
 		r.logger.Info("memcached server back in rotation", "server", string(s.addr))
 		return
 	}
+}
+
+// ServerState is one memcached server as the cache sees it.
+type ServerState struct {
+	Addr string `json:"addr"`
+	// Up is whether the server is in rotation.
+	Up bool `json:"up"`
+	// DownSince is when it left rotation, and NextRetry when it will be
+	// probed next; both are zero while it is up.
+	DownSince time.Time `json:"down_since,omitzero"`
+	NextRetry time.Time `json:"next_retry,omitzero"`
+}
+
+// states returns every server's state, in the configured order.
+func (r *ring) states() []ServerState {
+	out := make([]ServerState, len(r.servers))
+	for i, s := range r.servers {
+		st := ServerState{Addr: string(s.addr), Up: !s.down.Load()}
+		if !st.Up {
+			if t := s.downSince.Load(); t != 0 {
+				st.DownSince = time.Unix(0, t)
+			}
+			if t := s.nextProbe.Load(); t != 0 {
+				st.NextRetry = time.Unix(0, t)
+			}
+		}
+		out[i] = st
+	}
+	return out
 }
 
 func (r *ring) close() {

@@ -143,10 +143,13 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 				switch {
 				case err != nil:
 					c.fail("view "+key, err)
+					c.CountError(LayerViews)
 				case bytes.Equal(p.version, version):
+					c.CountHit(LayerViews)
 					return p.write(ctx.Response(), "HIT", head)
 				}
 			}
+			c.CountMiss(LayerViews)
 			if head {
 				// Render as for GET, send no body, and store nothing.
 				res := ctx.Response()

@@ -114,12 +114,15 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	}
 	data, ok := s.cache.Get(entryKey(string(id)))
 	if !ok {
+		s.cache.CountMiss(cache.LayerSessions) // expired, evicted, or the cache is down
 		return sess, nil
 	}
 	rec, err := decode(data)
 	if err != nil {
+		s.cache.CountError(cache.LayerSessions) // not a session this store wrote
 		return sess, nil
 	}
+	s.cache.CountHit(cache.LayerSessions)
 	now := s.now()
 	if s.expired(rec, now) {
 		s.cache.Delete(entryKey(string(id)))
@@ -171,6 +174,7 @@ func (s *Store) save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		}
 	}
 	if err := s.cache.Set(entryKey(sess.ID), data, s.ttl(st.created, now)); err != nil {
+		s.cache.CountError(cache.LayerSessions)
 		return fmt.Errorf("save session: %w", err)
 	}
 	if st.loadedID != "" && st.loadedID != sess.ID {

@@ -41,7 +41,10 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		var t *template.Template
 		t, err = template.New(path.Base(name)).
 			Funcs(fragments.Funcs(&t)).
-			Funcs(template.FuncMap{"now": func() string { return time.Now().Format(timeFormat) }}).
+			Funcs(template.FuncMap{
+				"now":    func() string { return time.Now().Format(timeFormat) },
+				"mul100": func(f float64) float64 { return f * 100 },
+			}).
 			ParseFS(fsys, layout, partials, name)
 		if err != nil {
 			return nil, fmt.Errorf("parse view %s: %w", name, err)

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	s.echo.POST("/session/login", s.handleLogin)
 	s.echo.POST("/session/logout", s.handleLogout)
 	s.echo.GET("/healthz", s.handleHealthz)
+	s.echo.GET("/cache/", s.handleCacheDashboard)
 	s.echo.GET("/cache/stats", s.handleCacheStats)
 	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))
 }

@@ -1,0 +1,57 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
+)
+
+// dashboardPage is the data of views/cache.html.
+type dashboardPage struct {
+	User    string
+	Kind    string
+	Totals  cache.LayerStats
+	Layers  []cache.LayerStats
+	Servers []serverRow
+}
+
+// serverRow is one memcached server as the dashboard shows it.
+type serverRow struct {
+	Addr  string
+	Up    bool
+	State string
+}
+
+// handleCacheDashboard shows the cache at work: each layer's hits, misses
+// and errors with its hit ratio, the backend, and for memcached each
+// server's state, checked on every request so that a server that just
+// went away shows as down. It is this moment's figures, so it is never a
+// cached view.
+func (s *Server) handleCacheDashboard(c echo.Context) error {
+	user, err := currentUser(c)
+	if err != nil {
+		return err
+	}
+	stats := s.cache.Stats()
+	page := dashboardPage{
+		User:   user,
+		Kind:   stats.Kind,
+		Totals: cache.LayerStats{Name: "every key", Hits: stats.Hits, Misses: stats.Misses, Errors: stats.Errors},
+		Layers: stats.Layers,
+	}
+	now := time.Now()
+	for _, st := range s.cache.Servers() {
+		row := serverRow{Addr: st.Addr, Up: st.Up, State: "up"}
+		if !st.Up {
+			row.State = fmt.Sprintf("out of the ring since %s (%s ago); next retry %s",
+				st.DownSince.Format(timeFormat), now.Sub(st.DownSince).Round(time.Second), st.NextRetry.Format(timeFormat))
+		}
+		page.Servers = append(page.Servers, row)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Render(http.StatusOK, "cache.html", page)
+}

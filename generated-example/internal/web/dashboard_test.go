@@ -1,0 +1,99 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
+	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+)
+
+// layerRow returns the hits, misses and errors the dashboard shows for a
+// layer, as a string such as "1 1 0".
+func layerRow(t *testing.T, page, layer string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<th>` + layer + `</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the dashboard has no row for %s:\n%s", layer, page)
+	}
+	return m[1] + " " + m[2] + " " + m[3]
+}
+
+// TestCacheDashboard: the page counts each layer's hits and misses as the
+// demo is used, and is never a cached view.
+func TestCacheDashboard(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	b := newBrowser(t, s)
+	b.do(http.MethodPost, "/tasks", map[string][]string{"title": {"one"}})
+	b.get("/")                 // flash: renders the list and its fragment
+	do(s, http.MethodGet, "/") // view miss, memoized list, fragment hit
+	do(s, http.MethodGet, "/") // view hit
+	b.do(http.MethodPost, "/session/login", nil)
+	b.get("/session/") // the session is found
+
+	rec := do(s, http.MethodGet, "/cache/")
+	page := rec.Body.String()
+	if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "" || !strings.Contains(rec.Header().Get("Cache-Control"), "no-store") {
+		t.Errorf("got %d, X-Cache %q, Cache-Control %q; want 200, no view cache, no-store", rec.Code, rec.Header().Get("X-Cache"), rec.Header().Get("Cache-Control"))
+	}
+	for layer, want := range map[string]string{
+		"views":     "1 1 0",
+		"memoize":   "1 1 0",
+		"fragments": "1 1 0",
+		"sessions":  "1 0 0",
+	} {
+		if got := layerRow(t, page, layer); got != want {
+			t.Errorf("%s: hits, misses, errors %q, want %q", layer, got, want)
+		}
+	}
+	if !strings.Contains(page, "<strong>memory</strong>") || !strings.Contains(page, `<meter min="0" max="1" value="0.5">`) {
+		t.Errorf("the page lacks the backend or the hit ratio bars:\n%s", page)
+	}
+	if again := do(s, http.MethodGet, "/cache/"); again.Header().Get("X-Cache") != "" {
+		t.Error("the dashboard went through the view cache")
+	}
+}
+
+// TestCacheDashboardServers: with two memcached servers, killing one shows
+// on the very next request, and it shows as up again once the ring's
+// probe has put it back.
+func TestCacheDashboardServers(t *testing.T) {
+	a, b := memcachedtest.Start(t), memcachedtest.Start(t)
+	logger := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	c, err := cache.NewMemcached(cache.MemcachedOptions{
+		Servers:      []string{a.Addr, b.Addr},
+		RetryTimeout: 200 * time.Millisecond,
+		DeadTimeout:  200 * time.Millisecond,
+	}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := newServerWithCache(t, config.Config{MemcachedServers: []string{a.Addr, b.Addr}}, c, logger)
+
+	up := func(page, addr string) bool {
+		return strings.Contains(page, `<li class="up"><code>`+addr+`</code>: up</li>`)
+	}
+	page := do(s, http.MethodGet, "/cache/").Body.String()
+	if !up(page, a.Addr) || !up(page, b.Addr) {
+		t.Fatalf("both servers should be up:\n%s", page)
+	}
+	b.Stop()
+	page = do(s, http.MethodGet, "/cache/").Body.String()
+	if !up(page, a.Addr) || !strings.Contains(page, `<li class="down"><code>`+b.Addr+`</code>: out of the ring since`) || !strings.Contains(page, "next retry") {
+		t.Fatalf("after stopping %s the page does not say it is out of the ring:\n%s", b.Addr, page)
+	}
+	b.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for !up(do(s, http.MethodGet, "/cache/").Body.String(), b.Addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not back in the ring 10s after its restart", b.Addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
