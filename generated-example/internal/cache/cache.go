@@ -49,17 +49,43 @@ var errMiss = errors.New("cache: miss")
 // errNotStored is what a backend's add returns when the key exists.
 var errNotStored = errors.New("cache: not stored")
 
-// backend is the storage under a Cache. Keys are already valid memcached
-// keys and expirations are memcached exptimes (see exptime).
+// backend is the storage under a Cache: memcached, or memory. Keys are
+// already valid memcached keys (see Key), values already fit an item, and
+// expirations are memcached exptimes (see exptime): 0 never expires, up to
+// 30 days is relative, above that a Unix time, and a negative one has
+// already passed. The contract, method by method, which both backends
+// meet and backendContract in backend_test.go checks:
 type backend interface {
+	// get returns the value under key, or errMiss when the key is not
+	// held (never stored, deleted, expired or evicted). Any other error
+	// means the backend could not answer.
 	get(key string) ([]byte, error)
+	// getMulti returns the values of the keys it holds; missing keys are
+	// simply absent from the map, which is never nil. With a backend
+	// error the map still holds what could be read (for memcached, the
+	// servers that answered), so a partial answer is usable.
 	getMulti(keys []string) (map[string][]byte, error)
+	// set stores value under key, replacing any value, with exp.
 	set(key string, value []byte, exp int32) error
+	// add stores value under key only when the key is not held, and
+	// returns errNotStored, storing nothing, when it is.
 	add(key string, value []byte, exp int32) error
+	// delete removes key; a key that is not held is not an error.
 	delete(key string) error
+	// incr adds delta to the decimal number under key and returns the
+	// result, which wraps around at 2^64 as memcached's does; the key keeps
+	// its expiry. A missing key is errMiss (incr never creates one: Cache
+	// does, with add), and a value that is not a decimal number is
+	// ErrNotNumber, leaving it unchanged.
 	incr(key string, delta uint64) (uint64, error)
+	// touch sets a new exp on key, keeping its value, or returns errMiss
+	// when the key is not held. A negative exp expires the key at once.
 	touch(key string, exp int32) error
+	// ping reports whether the backend can be reached, checking every
+	// server.
 	ping() error
+	// close releases connections and background work; the backend is not
+	// used afterwards.
 	close() error
 }
 
