@@ -161,12 +161,14 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 			}
 
 			p, err, leader := group.do(key, func() (*page, error) {
+				// Take the version before rendering: an invalidation during
+				// the render then retires the page as soon as it is stored.
+				if version == nil {
+					version = c.newVersion(vkey)
+				}
 				p, err := record(ctx, next)
 				if err != nil || p == nil || visitor.personal.Load() {
 					return nil, err
-				}
-				if version == nil {
-					version = c.newVersion(vkey)
 				}
 				if req.URL.RawQuery == "" || c.admitVariant(req.URL.Path, version, opts) {
 					p.version = version
