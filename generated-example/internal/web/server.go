@@ -38,8 +38,6 @@ type Server struct {
 	cache    *cache.Cache
 	tasks    tasks.Store
 	allTasks *cache.Memo[struct{}, taskList]
-	sessions *session.Store
-	config   config.Config
 }
 
 // NewServer returns a Server with every route registered. It parses the
@@ -50,13 +48,11 @@ func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *s
 		return nil, err
 	}
 	s := &Server{
-		echo:     echo.New(),
-		logger:   logger,
-		views:    views,
-		cache:    c,
-		tasks:    store,
-		sessions: sessions,
-		config:   cfg,
+		echo:   echo.New(),
+		logger: logger,
+		views:  views,
+		cache:  c,
+		tasks:  store,
 	}
 	s.allTasks = cache.Memoize(c, "tasks.all", memoTTL, s.loadTasks)
 	s.echo.HideBanner = true
