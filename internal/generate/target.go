@@ -117,7 +117,7 @@ func checkModule(what, p string) error {
 			return err
 		}
 	}
-	if first := elems[0]; first == "std" || first == "cmd" {
+	if first := elems[0]; !strings.Contains(first, ".") && (first == "std" || first == "cmd" || stdlib[first]) {
 		return fmt.Errorf("%s %q starts with %q, which the go command keeps for the standard library: choose another, for example %s-app", what, p, first, first)
 	}
 	if err := module.CheckImportPath(p); err != nil {
@@ -145,6 +145,23 @@ func checkDirName(name string) error {
 		return fmt.Errorf("directory name %q is not usable: %s (use letters, digits, '-', '.' and '_')", name, reason(err))
 	}
 	return nil
+}
+
+// stdlib holds the first elements of the standard library's import paths.
+// A module path without a dot that starts with one of them can shadow a
+// package the app imports (a module named "errors" makes "errors"
+// ambiguous), so it is refused.
+var stdlib = map[string]bool{
+	"archive": true, "arena": true, "bufio": true, "builtin": true, "bytes": true,
+	"cmp": true, "compress": true, "container": true, "context": true, "crypto": true,
+	"database": true, "debug": true, "embed": true, "encoding": true, "errors": true,
+	"expvar": true, "flag": true, "fmt": true, "go": true, "hash": true, "html": true,
+	"image": true, "index": true, "internal": true, "io": true, "iter": true, "log": true,
+	"maps": true, "math": true, "mime": true, "net": true, "os": true, "path": true,
+	"plugin": true, "reflect": true, "regexp": true, "runtime": true, "slices": true,
+	"sort": true, "strconv": true, "strings": true, "structs": true, "sync": true,
+	"syscall": true, "testing": true, "text": true, "time": true, "unicode": true,
+	"unique": true, "unsafe": true, "vendor": true, "weak": true,
 }
 
 // checkBuildable rejects path elements that module.CheckImportPath accepts

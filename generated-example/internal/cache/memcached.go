@@ -159,10 +159,12 @@ func (m *memcached) connect(ctx context.Context, network, addr string) (net.Conn
 	if err == nil && asks {
 		err = m.authenticate(conn)
 		if err != nil && !errors.Is(err, ErrAuth) {
-			// Some servers hang up on a command sent before the
-			// credentials: authenticate first thing on a new connection.
+			// The server asked for credentials and then closed the
+			// connection, as a server may after refusing a command:
+			// authenticate first thing on a new one.
 			conn.Close()
-			if conn, err = d.DialContext(ctx, network, addr); err == nil {
+			conn, err = d.DialContext(ctx, network, addr)
+			if err == nil {
 				conn.SetDeadline(deadline)
 				err = m.authenticate(conn)
 			}
@@ -183,24 +185,27 @@ func (m *memcached) connect(ctx context.Context, network, addr string) (net.Conn
 
 // asksForAuth sends a harmless command and reports whether the server
 // refused it for want of authentication. Credentials go only to a server
-// that asks for them: a memcached without authentication takes
+// that says it wants them: a memcached without authentication takes
 // MemCachier's handshake as an ordinary set and would keep the password as
-// an item anyone on that server could read. Only a server that answers
-// the command is taken not to want them; one that refuses it
-// ("CLIENT_ERROR unauthenticated" from memcached -Y and MemCachier) or
-// hangs up does. A server that does not answer in time is a failure.
+// an item anyone on that server could read. So only a CLIENT_ERROR reply
+// ("CLIENT_ERROR unauthenticated" from memcached -Y and MemCachier) counts
+// as asking; a VERSION reply means the server needs no credentials, and
+// anything else (another reply, a hang-up, a timeout) is a failed
+// connection, never a reason to send the password.
 func asksForAuth(conn net.Conn) (bool, error) {
 	if _, err := io.WriteString(conn, "version\r\n"); err != nil {
 		return false, fmt.Errorf("version: %w", err)
 	}
 	line, err := readLine(conn)
 	switch {
-	case err != nil && isTimeout(err):
-		return false, fmt.Errorf("version: %w", err)
 	case err != nil:
+		return false, fmt.Errorf("version: %w", err)
+	case strings.HasPrefix(line, "VERSION "):
+		return false, nil
+	case strings.HasPrefix(line, "CLIENT_ERROR"):
 		return true, nil
 	default:
-		return !strings.HasPrefix(line, "VERSION "), nil
+		return false, fmt.Errorf("unexpected reply %q to version", line)
 	}
 }
 

@@ -3,6 +3,8 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,23 +125,68 @@ func TestCredentialsNotSentToPlainMemcached(t *testing.T) {
 	}
 }
 
-// TestAuthAfterHangUp: a server that hangs up on a command sent before
-// the credentials is taken to want them, and gets them on a new
-// connection.
-func TestAuthAfterHangUp(t *testing.T) {
+// TestHangUpIsNoInvitation: a server that hangs up instead of answering
+// the probe is a failed connection; the credentials are not sent in the
+// hope that it wanted them.
+func TestHangUpIsNoInvitation(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	proxy := memcachedtest.StartAuthProxy(t, srv.Addr, "app", "s3cret")
 	proxy.HangUpUnauthenticated()
 	opts := fastOptions(proxy.Addr)
 	opts.Username, opts.Password = "app", "s3cret"
 	c := newMemcachedCache(t, opts, discard())
-	if err := c.Ping(); err != nil {
-		t.Fatalf("ping: %v", err)
+	if err := c.Ping(); err == nil {
+		t.Error("ping succeeded through a server that hangs up")
 	}
-	mustSet(t, c, "k", "v", 0)
-	wantValue(t, c, "k", "v")
-	if !c.Authenticated() {
-		t.Error("Authenticated() = false after the server took the credentials")
+	if c.Authenticated() {
+		t.Error("Authenticated() = true, but no server took the credentials")
+	}
+}
+
+// TestResetNeverLeaksCredentials: a plain memcached behind a front that
+// drops the first connection (a restart, a full accept queue) must never
+// receive the password, on that connection or the next.
+func TestResetNeverLeaksCredentials(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for first := true; ; first = false {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if first {
+				conn.Close()
+				continue
+			}
+			backend, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				conn.Close()
+				continue
+			}
+			go func() { io.Copy(backend, conn); backend.Close() }()
+			go func() { io.Copy(conn, backend); conn.Close() }()
+		}
+	}()
+	opts := fastOptions(ln.Addr().String())
+	opts.Username, opts.Password = "alice", "hunter2-secret"
+	c := newMemcachedCache(t, opts, discard())
+	c.Ping()
+	eventually(t, 5*time.Second, "the front lets connections through", func() bool {
+		return c.Set("k", []byte("v"), 0) == nil
+	})
+	raw := memcache.New(srv.Addr)
+	for _, key := range []string{"alice", "auth"} {
+		if it, err := raw.Get(key); err == nil {
+			t.Errorf("the plain server holds %q = %q: the credentials were sent", key, it.Value)
+		}
+	}
+	if c.Authenticated() {
+		t.Error("Authenticated() = true against a server without authentication")
 	}
 }
 

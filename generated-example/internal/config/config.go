@@ -227,11 +227,9 @@ func loadDatabase(getenv func(string) string, cfg *Config, bad func(string, ...a
 func databaseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err // without the URL, which holds the password
-		}
-		return "", fmt.Errorf("not a URL: %v", err)
+		// url.Parse quotes parts of the URL in its errors, such as a
+		// password it took for a port: say nothing of the text.
+		return "", errors.New("not a valid URL (a password with / ? # @ or : must be percent-encoded); want postgres://user:password@host:5432/dbname")
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return "", fmt.Errorf("want a postgres:// URL, such as postgres://user:password@host:5432/dbname")

@@ -201,7 +201,8 @@ func TestLoadDatabaseErrors(t *testing.T) {
 		env  map[string]string
 		want string // a substring of the error
 	}{
-		{"bad port", map[string]string{"DATABASE_URL": "postgres://u:" + password + "@host:port/db"}, "DATABASE_URL: not a URL"},
+		{"bad port", map[string]string{"DATABASE_URL": "postgres://u:" + password + "@host:port/db"}, "DATABASE_URL: not a valid URL"},
+		{"password taken for a port", map[string]string{"DATABASE_URL": "postgres://u:s3cret/x@host:5432/db"}, "DATABASE_URL: not a valid URL"},
 		{"not postgres", map[string]string{"DATABASE_URL": "mysql://u:" + password + "@host/db"}, "want a postgres:// URL"},
 		{"bad sslmode", map[string]string{"DATABASE_URL": "postgres://u:" + password + "@host/db?sslmode=maybe"}, "sslmode"},
 		{"bad setting", map[string]string{"DATABASE_URL": "postgres://u:" + password + "@host/db?connect_timeout=soon"}, "connect_timeout"},

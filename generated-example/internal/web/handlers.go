@@ -93,6 +93,10 @@ func (s *Server) handleAddTask(c echo.Context) error {
 		return s.redirectWithFlash(c, "Give the task a title.")
 	case utf8.RuneCountInString(title) > maxTitle:
 		return s.redirectWithFlash(c, "That title is too long: "+strconv.Itoa(maxTitle)+" characters at most.")
+	case !utf8.ValidString(title) || strings.ContainsRune(title, 0):
+		// PostgreSQL's text holds neither, and it is no visitor's fault
+		// worth a 500.
+		return s.redirectWithFlash(c, "That title has characters that cannot be stored.")
 	}
 	switch _, err := s.tasks.Add(c.Request().Context(), title); {
 	case errors.Is(err, tasks.ErrFull):

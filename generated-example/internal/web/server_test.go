@@ -427,7 +427,7 @@ func TestStoreUnavailableIs503(t *testing.T) {
 
 func TestAddRejectsBadTitles(t *testing.T) {
 	s, _ := newTestServer(t, config.Config{})
-	for _, title := range []string{"", "   ", strings.Repeat("x", maxTitle+1)} {
+	for _, title := range []string{"", "   ", strings.Repeat("x", maxTitle+1), "a\x00b", "bad \xff utf-8"} {
 		b := newBrowser(t, s)
 		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
 		body := b.get("/").Body.String()
