@@ -61,11 +61,13 @@ func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
 		}
 	}
 	m.cache.CountMiss(LayerMemoize)
-	r, err, _ := m.flight.do(key, func() (R, error) {
-		if version == nil {
-			version = m.cache.newVersion(vkey)
-		}
-		r, err := m.fn(ctx, arg)
+	if version == nil {
+		version = m.cache.newVersion(vkey)
+	}
+	// The computation outlives a caller that goes away (its waiters would
+	// get the cancellation otherwise); fn's own timeouts bound it.
+	r, err, _ := m.flight.do(flightKey(key, version), func() (R, error) {
+		r, err := m.fn(context.WithoutCancel(ctx), arg)
 		if err != nil {
 			return r, err
 		}
@@ -95,6 +97,13 @@ func (m *Memo[A, R]) Forget(arg A) error {
 // cache.delete_memoized(f), by retiring its version.
 func (m *Memo[A, R]) ForgetAll() error {
 	return m.cache.Delete(m.versionKey())
+}
+
+// flightKey is what concurrent misses share a computation under: the key
+// and the version they saw, so that a call made after an invalidation
+// never gets a result computed before it.
+func flightKey(key string, version []byte) string {
+	return key + "\x00" + string(version)
 }
 
 func (m *Memo[A, R]) versionKey() string { return "memo:" + m.name + ":version" }

@@ -280,6 +280,7 @@ func TestMemoizePanicReachesWaiters(t *testing.T) {
 			m.Call(ctx, 1)
 		}()
 		<-started
+		version, _ := c.Get(m.versionKey())
 		const waiters = 3
 		type result struct {
 			n   int
@@ -292,7 +293,7 @@ func TestMemoizePanicReachesWaiters(t *testing.T) {
 				results <- result{n, err}
 			}()
 		}
-		eventually(t, 5*time.Second, "waiters waiting", func() bool { return m.flight.waiting(key) == waiters })
+		eventually(t, 5*time.Second, "waiters waiting", func() bool { return m.flight.waiting(flightKey(key, version)) == waiters })
 		close(release)
 
 		if got := <-leader; got != "boom" {
@@ -306,5 +307,81 @@ func TestMemoizePanicReachesWaiters(t *testing.T) {
 		if n := m.flight.waiting(key); n != 0 {
 			t.Errorf("the run is still registered with %d waiters", n)
 		}
+	}}})
+}
+
+// TestMemoizeNeverJoinsAcrossForgetAll: a call made after ForgetAll, while
+// a computation begun before it is still running, computes afresh rather
+// than sharing the older result.
+func TestMemoizeNeverJoinsAcrossForgetAll(t *testing.T) {
+	onBackends(t, []backendCase{{"forget during a computation", func(t *testing.T, c *Cache) {
+		data := "old"
+		var calls atomic.Int64
+		started, release := make(chan struct{}), make(chan struct{})
+		m := Memoize(c, t.Name(), time.Minute, func(context.Context, int) (string, error) {
+			if calls.Add(1) == 1 {
+				close(started)
+				<-release
+				return "old", nil
+			}
+			return data, nil
+		})
+		first := make(chan string)
+		go func() {
+			r, _ := m.Call(context.Background(), 1)
+			first <- r
+		}()
+		<-started
+		data = "new"
+		m.ForgetAll()
+		got, err := m.Call(context.Background(), 1)
+		close(release)
+		if got != "new" || err != nil {
+			t.Errorf("a call after ForgetAll got %q, %v; want new", got, err)
+		}
+		if r := <-first; r != "old" {
+			t.Errorf("the call begun before got %q, want old", r)
+		}
+	}}})
+}
+
+// TestMemoizeOutlivesItsCaller: the caller whose call computes goes away
+// (its request is cancelled); the others waiting for the result still get
+// it, not the cancellation.
+func TestMemoizeOutlivesItsCaller(t *testing.T) {
+	onBackends(t, []backendCase{{"leader cancelled", func(t *testing.T, c *Cache) {
+		started, release := make(chan struct{}), make(chan struct{})
+		m := Memoize(c, t.Name(), time.Minute, func(ctx context.Context, _ int) (string, error) {
+			close(started)
+			<-release
+			if err := ctx.Err(); err != nil {
+				return "", err
+			}
+			return "list", nil
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		leader := make(chan error)
+		go func() {
+			_, err := m.Call(ctx, 1)
+			leader <- err
+		}()
+		<-started
+		key, _ := m.key(1)
+		version, _ := c.Get(m.versionKey())
+		waiter := make(chan error)
+		go func() {
+			r, err := m.Call(context.Background(), 1)
+			if err == nil && r != "list" {
+				err = fmt.Errorf("got %q", r)
+			}
+			waiter <- err
+		}()
+		eventually(t, 5*time.Second, "the waiter waiting", func() bool { return m.flight.waiting(flightKey(key, version)) == 1 })
+		cancel()
+		close(release)
+		if err := <-waiter; err != nil {
+			t.Errorf("the waiter got %v after the leader's request was cancelled, want the result", err)
+		}
+		<-leader
 	}}})
 }

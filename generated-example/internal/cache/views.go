@@ -131,7 +131,10 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 			keepQuery(req, opts.Query)
 			visitor := visitorOf(req)
 			if visitor.personal.Load() || (opts.Unless != nil && opts.Unless(ctx)) {
-				ctx.Response().Header().Set("X-Cache", "BYPASS")
+				h := ctx.Response().Header()
+				h.Set("X-Cache", "BYPASS")
+				// Nor may a shared cache in front of the app keep it.
+				h.Set("Cache-Control", "private, no-store")
 				return next(ctx)
 			}
 
@@ -160,12 +163,14 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 				return next(ctx)
 			}
 
-			p, err, leader := group.do(key, func() (*page, error) {
-				// Take the version before rendering: an invalidation during
-				// the render then retires the page as soon as it is stored.
-				if version == nil {
-					version = c.newVersion(vkey)
-				}
+			// Take the version before rendering: an invalidation during the
+			// render then retires the page as soon as it is stored. And
+			// requests share a render only if they saw the same version, so
+			// one that comes after an invalidation renders afresh.
+			if version == nil {
+				version = c.newVersion(vkey)
+			}
+			p, err, leader := group.do(flightKey(key, version), func() (*page, error) {
 				p, err := record(ctx, next)
 				if err != nil || p == nil || visitor.personal.Load() {
 					return nil, err
@@ -224,8 +229,11 @@ type page struct {
 	body    []byte
 }
 
-// storedHeaders are the response headers a cached page keeps.
-var storedHeaders = []string{"Content-Type", "Content-Language", "Content-Security-Policy", "Cache-Control", "Last-Modified", "Etag"}
+// storedHeaders are the response headers a cached page keeps. Security
+// headers are not among them: the app's middleware sets them on every
+// response, a stored copy of them could only be out of date, and an entry
+// written by someone else must not be able to loosen them.
+var storedHeaders = []string{"Content-Type", "Content-Language", "Cache-Control", "Last-Modified", "Etag"}
 
 // record runs next, writing its response through as usual, and returns the
 // response as a page if it may be shared and stored, or nil.

@@ -218,6 +218,30 @@ func TestViews(t *testing.T) {
 				t.Errorf("after an invalidation during the render: X-Cache %q, want MISS", rec.Header().Get("X-Cache"))
 			}
 		}},
+		{"a request after an invalidation does not share an older render", func(t *testing.T, c *Cache) {
+			var renders atomic.Int64
+			started, release := make(chan struct{}), make(chan struct{})
+			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+				n := renders.Add(1)
+				if n == 1 {
+					close(started)
+					<-release
+				}
+				return c.HTML(http.StatusOK, "render "+strconv.FormatInt(n, 10))
+			})
+			first := make(chan string)
+			go func() { first <- a.do("GET", "/join").Body.String() }()
+			<-started
+			c.DeleteView("/join")
+			after := a.do("GET", "/join")
+			close(release)
+			if got := after.Body.String(); got != "render 2" {
+				t.Errorf("a request after DeleteView got %q, want its own render", got)
+			}
+			if got := <-first; got != "render 1" {
+				t.Errorf("the first request got %q", got)
+			}
+		}},
 		{"a flood of query strings stores a bounded number of pages", func(t *testing.T, c *Cache) {
 			a := newViewApp(c, ViewOptions{Query: []string{"r"}, MaxVariants: 3}, html("f"))
 			a.do("GET", "/flood")
@@ -264,6 +288,8 @@ func TestViews(t *testing.T) {
 			}
 			if rec := get("alice"); rec.Header().Get("X-Cache") != "BYPASS" || rec.Body.String() != "hello alice" {
 				t.Errorf("alice first: X-Cache %q body %q", rec.Header().Get("X-Cache"), rec.Body)
+			} else if cc := rec.Header().Get("Cache-Control"); cc != "private, no-store" {
+				t.Errorf("alice's page says Cache-Control %q, want private, no-store", cc)
 			}
 			if rec := get(""); rec.Header().Get("X-Cache") != "MISS" || rec.Body.String() != "hello " {
 				t.Errorf("anonymous after alice: X-Cache %q body %q, want MISS and no name", rec.Header().Get("X-Cache"), rec.Body)
@@ -384,6 +410,7 @@ func TestViewsRejectStoredEntries(t *testing.T) {
 		"status 0":              "page2\nv1\n0\n2\nContent-Type: text/html\n\nok",
 		"status 500":            "page2\nv1\n500\n2\nContent-Type: text/html\n\nok",
 		"a cookie":              "page2\nv1\n200\n2\nSet-Cookie: session=stolen\n\nok",
+		"a looser policy":       "page2\nv1\n200\n2\nContent-Security-Policy: script-src 'unsafe-inline'\n\nok",
 		"an unknown header":     "page2\nv1\n200\n2\nLocation: https://evil.example\n\nok",
 		"a control character":   "page2\nv1\n200\n2\nContent-Type: text/html\x00\n\nok",
 		"a short body":          "page2\nv1\n200\n5\nContent-Type: text/html\n\nok",
