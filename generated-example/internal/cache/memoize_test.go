@@ -124,7 +124,7 @@ func TestMemoize(t *testing.T) {
 		}},
 		{"concurrent misses run once", func(t *testing.T, c *Cache) {
 			fn, calls := counted(func(n int) (int, error) {
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(time.Second) // long enough that every caller is waiting by then
 				return n, nil
 			})
 			m := Memoize(c, t.Name(), time.Minute, fn)

@@ -333,7 +333,7 @@ func TestViews(t *testing.T) {
 		}},
 		{"concurrent misses render once", func(t *testing.T, c *Cache) {
 			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(time.Second) // long enough that every request is waiting by then
 				return c.HTML(http.StatusOK, "slow")
 			})
 			var wg sync.WaitGroup
