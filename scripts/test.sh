@@ -27,31 +27,38 @@ missing=()
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 has_postgres || missing+=(postgresql)
 has_chromium || missing+=(chromium)
+installed=()
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     step "installing ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    installed=("${missing[@]}")
   else
     echo "not installed: ${missing[*]}: tests that need them will skip (fail when CI is set)." >&2
     echo "install them with: sudo apt-get install ${missing[*]}" >&2
   fi
 fi
-# Tests start their own memcached; the service a package install starts is
-# not needed.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet memcached 2>/dev/null; then
-  systemctl stop memcached || true
-fi
-# Tests start their own PostgreSQL servers (as the postgres user when run as
-# root); the cluster a package install creates and starts is not needed.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
-  systemctl stop postgresql || true
-fi
-if command -v pg_lsclusters >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-  pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _ status _; do
-    if [ "$status" = online ]; then pg_ctlcluster "$version" "$cluster" stop || true; fi
-  done || true
-fi
+# Tests start their own memcached and PostgreSQL servers (PostgreSQL as the
+# postgres user when run as root) on free ports. The services that the
+# packages just installed started are not needed: stop those, and leave
+# alone any that were running before.
+for pkg in "${installed[@]}"; do
+  case "$pkg" in
+    memcached)
+      if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet memcached 2>/dev/null; then
+        systemctl stop memcached || true
+      fi
+      ;;
+    postgresql)
+      if command -v pg_lsclusters >/dev/null 2>&1; then
+        pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _ status _; do
+          if [ "$status" = online ]; then pg_ctlcluster "$version" "$cluster" stop || true; fi
+        done || true
+      fi
+      ;;
+  esac
+done
 
 step "gofmt"
 unformatted=$(find . -name '*.go' -not -path './.git/*' -print0 | xargs -0 gofmt -l)

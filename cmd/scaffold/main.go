@@ -22,8 +22,13 @@ import (
 
 func main() {
 	// Ctrl-C or SIGTERM cancels the context instead of killing the process,
-	// so that "new" can undo a half-written project before it exits.
+	// so that "new" can undo a half-written project before it exits. A
+	// second one kills it as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := cli.NewRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
