@@ -2,10 +2,12 @@ package cache
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,6 +34,9 @@ func FragmentKey(name string, vary ...string) string {
 // rendered HTML was escaped by html/template when it was first rendered
 // and is returned as template.HTML.
 //
+// Each {{cache}} is one round trip. For a list, where a page holds one
+// fragment per row, use RenderAll: one round trip for all the rows.
+//
 // A cache failure never fails the page: the fragment is rendered uncached.
 // An error in the fragment's own template fails the page, as it would
 // uncached.
@@ -39,12 +44,20 @@ type Fragments struct {
 	cache  *Cache
 	ttl    time.Duration
 	flight flight[template.HTML]
+
+	writers chan struct{}  // one token per goroutine storing misses
+	pending sync.WaitGroup // those goroutines, for tests
 }
+
+// maxFragmentWriters bounds the goroutines that store the misses of
+// RenderAll: past it, misses are not stored (the next page stores them),
+// so a slow or hung cache can neither hold up pages nor pile up goroutines.
+const maxFragmentWriters = 4
 
 // NewFragments returns Fragments on c whose "cache" function keeps
 // fragments for defaultTTL.
 func NewFragments(c *Cache, defaultTTL time.Duration) *Fragments {
-	return &Fragments{cache: c, ttl: defaultTTL}
+	return &Fragments{cache: c, ttl: defaultTTL, writers: make(chan struct{}, maxFragmentWriters)}
 }
 
 // Funcs returns the "cache" and "cacheFor" template functions for the
@@ -81,6 +94,56 @@ func (f *Fragments) Render(name string, ttl time.Duration, vary []string, render
 		return template.HTML(b.String()), nil
 	})
 	return html, err
+}
+
+// RenderAll returns one fragment per key, as Render would, but fetches
+// them all with one GetMulti, so a page costs one round trip however many
+// rows it has. render(i, w) renders the fragment of keys[i] on a miss; the
+// misses are stored for ttl in the background, after the page has them.
+// Build the keys with FragmentKey, from values that change whenever the
+// fragment's content could (an ID and an updated-at time).
+func (f *Fragments) RenderAll(keys []string, ttl time.Duration, render func(i int, w io.Writer) error) ([]template.HTML, error) {
+	got := f.cache.GetMulti(keys)
+	out := make([]template.HTML, len(keys))
+	var missed []int
+	for i, key := range keys {
+		if data, ok := got[key]; ok {
+			out[i] = template.HTML(data)
+			continue
+		}
+		var b bytes.Buffer
+		if err := render(i, &b); err != nil {
+			return nil, fmt.Errorf("fragment %s: %w", key, err)
+		}
+		out[i] = template.HTML(b.String())
+		missed = append(missed, i)
+	}
+	if len(missed) > 0 {
+		f.store(keys, out, missed, ttl)
+	}
+	return out, nil
+}
+
+// store writes the missed fragments in a goroutine of its own, if one of
+// maxFragmentWriters is free, and drops them if not.
+func (f *Fragments) store(keys []string, html []template.HTML, missed []int, ttl time.Duration) {
+	select {
+	case f.writers <- struct{}{}:
+	default:
+		return
+	}
+	f.pending.Add(1)
+	go func() {
+		defer func() { <-f.writers; f.pending.Done() }()
+		for _, i := range missed {
+			// A failure is counted and logged by the cache. Stop at the
+			// first that is not the fragment's size: the cache is down.
+			err := f.cache.Set(keys[i], []byte(html[i]), ttl)
+			if err != nil && !errors.Is(err, ErrTooLarge) {
+				return
+			}
+		}
+	}()
 }
 
 func varyStrings(vary []any) []string {

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,11 +36,24 @@ func (s *Server) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
 	return taskList{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
 }
 
-// taskFragmentKey is the key of a task's row, cached by views/index.html
-// with {{cache "task" . .ID .UpdatedAt.UnixMicro}}: the key changes
-// whenever the row could, so a row never shows another task's content.
+// taskFragmentKey is the key of a task's row, a cached fragment: it
+// changes whenever the row could, so a row never shows another task's
+// content.
 func taskFragmentKey(t tasks.Task) string {
 	return cache.FragmentKey("task", strconv.FormatInt(t.ID, 10), strconv.FormatInt(t.UpdatedAt.UnixMicro(), 10))
+}
+
+// taskRows returns the rows of the list (views/partials/task.html), each a
+// cached fragment, all fetched in one round trip however long the list is;
+// rows that miss are rendered here and stored in the background.
+func (s *Server) taskRows(list []tasks.Task) ([]template.HTML, error) {
+	keys := make([]string, len(list))
+	for i, t := range list {
+		keys[i] = taskFragmentKey(t)
+	}
+	return s.fragments.RenderAll(keys, fragmentTTL, func(i int, w io.Writer) error {
+		return s.views.partial(w, "task", list[i])
+	})
 }
 
 // indexPage is the data of views/index.html.
@@ -46,6 +61,7 @@ type indexPage struct {
 	User       string // who is logged in, for the header; empty for nobody
 	Flash      string
 	Tasks      []tasks.Task
+	Rows       []template.HTML // one cached fragment per task
 	MaxTasks   int
 	Source     string // where the tasks were loaded from
 	Memoized   bool   // whether the list came from the memoized query's cache
@@ -68,10 +84,15 @@ func (s *Server) handleIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rows, err := s.taskRows(list.Tasks)
+	if err != nil {
+		return err
+	}
 	return c.Render(http.StatusOK, "index.html", indexPage{
 		User:       user,
 		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
+		Rows:       rows,
 		MaxTasks:   tasks.MaxTasks,
 		Source:     list.Source,
 		Memoized:   list.LoadedAt.Before(start),

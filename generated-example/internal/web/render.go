@@ -21,9 +21,11 @@ const (
 )
 
 // renderer holds one parsed template set per page: the layout, the page
-// and the partials, parsed once at start-up.
+// and the partials, parsed once at start-up; and the partials alone, for
+// fragments that handlers render.
 type renderer struct {
-	pages map[string]*template.Template
+	pages    map[string]*template.Template
+	partials *template.Template
 }
 
 // newRenderer parses every page. Each set gets the fragment-cache
@@ -34,6 +36,11 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		return nil, err
 	}
 	r := &renderer{pages: make(map[string]*template.Template)}
+	funcs := template.FuncMap{"now": func() string { return time.Now().Format(timeFormat) }}
+	r.partials, err = template.New("partials").Funcs(fragments.Funcs(&r.partials)).Funcs(funcs).ParseFS(fsys, partials)
+	if err != nil {
+		return nil, fmt.Errorf("parse partials: %w", err)
+	}
 	for _, name := range names {
 		if name == layout {
 			continue
@@ -41,7 +48,7 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		var t *template.Template
 		t, err = template.New(path.Base(name)).
 			Funcs(fragments.Funcs(&t)).
-			Funcs(template.FuncMap{"now": func() string { return time.Now().Format(timeFormat) }}).
+			Funcs(funcs).
 			ParseFS(fsys, layout, partials, name)
 		if err != nil {
 			return nil, fmt.Errorf("parse view %s: %w", name, err)
@@ -59,4 +66,9 @@ func (r *renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 		return fmt.Errorf("render: no view named %q", name)
 	}
 	return t.ExecuteTemplate(w, "layout", data)
+}
+
+// partial renders the named partial, such as "task", with data.
+func (r *renderer) partial(w io.Writer, name string, data any) error {
+	return r.partials.ExecuteTemplate(w, name, data)
 }
