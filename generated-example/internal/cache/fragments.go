@@ -46,7 +46,7 @@ type Fragments struct {
 	flight flight[template.HTML]
 
 	writers chan struct{}  // one token per goroutine storing misses
-	pending sync.WaitGroup // those goroutines, for tests
+	pending sync.WaitGroup // those goroutines, for Wait
 }
 
 // maxFragmentWriters bounds the goroutines that store the misses of
@@ -123,6 +123,10 @@ func (f *Fragments) RenderAll(keys []string, ttl time.Duration, render func(i in
 	}
 	return out, nil
 }
+
+// Wait waits until the misses RenderAll is storing in the background are
+// stored, for tests that look for them in the cache.
+func (f *Fragments) Wait() { f.pending.Wait() }
 
 // store writes the missed fragments in a goroutine of its own, if one of
 // maxFragmentWriters is free, and drops them if not.

@@ -193,7 +193,7 @@ func TestRenderAllIsOneRoundTrip(t *testing.T) {
 			var renders atomic.Int64
 
 			cold := renderRows(t, f, items, &renders)
-			f.pending.Wait()
+			f.Wait()
 			if renders.Load() != 20 || b.gets.Load() != 1 || b.sets.Load() != 20 {
 				t.Errorf("cold: %d renders, %d reads, %d writes; want 20, 1, 20", renders.Load(), b.gets.Load(), b.sets.Load())
 			}
@@ -243,7 +243,7 @@ func TestPageIsTwoRoundTrips(t *testing.T) {
 			renderRows(t, f, rows, &renders)
 		}
 		page()
-		f.pending.Wait()
+		f.Wait()
 		b.gets.Store(0)
 		page()
 		if got := b.gets.Load(); got != 2 {
@@ -270,7 +270,7 @@ func TestRenderAllBoundsWriters(t *testing.T) {
 		<-f.writers
 	}
 	renderRows(t, f, []item{{1, "one"}}, &renders)
-	f.pending.Wait()
+	f.Wait()
 	if renders.Load() != 2 || b.sets.Load() != 1 {
 		t.Errorf("with writers free: %d renders, %d writes; want 2, 1", renders.Load(), b.sets.Load())
 	}
@@ -281,7 +281,7 @@ func TestRenderAllWithCacheDown(t *testing.T) {
 	f := NewFragments(c, time.Minute)
 	var renders atomic.Int64
 	out := renderRows(t, f, []item{{1, "a"}, {2, "b"}}, &renders)
-	f.pending.Wait()
+	f.Wait()
 	if len(out) != 2 || out[1] != "<li>b</li>" {
 		t.Errorf("with the cache down: %q, want both rows rendered", out)
 	}

@@ -203,6 +203,7 @@ func TestTaskDemo(t *testing.T) {
 				t.Fatalf("the store holds %v (%v), want one task", list, err)
 			}
 			task := list[0]
+			s.fragments.Wait()
 			if _, ok := s.cache.Get(taskFragmentKey(task)); !ok {
 				t.Error("the task's row is not a cached fragment")
 			}
