@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"html/template"
 	"io"
@@ -25,6 +26,85 @@ type taskList struct {
 	Tasks    []tasks.Task `json:"tasks"`
 	Source   string       `json:"source"` // where the tasks were loaded from: "PostgreSQL" or "memory"
 	LoadedAt time.Time    `json:"loaded_at"`
+}
+
+// MarshalBinary encodes the list for the memoized query's cache: the
+// count, then each task's ID, title and update time, then the source and
+// load time, as varints and length-prefixed strings, times in Unix
+// nanoseconds. Every page past the view cache decodes it, and with JSON
+// that was a sixth of such a page's time at 20 tasks.
+func (l taskList) MarshalBinary() ([]byte, error) {
+	b := binary.AppendUvarint(nil, uint64(len(l.Tasks)))
+	for _, t := range l.Tasks {
+		b = binary.AppendVarint(b, t.ID)
+		b = appendString(b, t.Title)
+		b = binary.AppendVarint(b, t.UpdatedAt.UnixNano())
+	}
+	b = appendString(b, l.Source)
+	return binary.AppendVarint(b, l.LoadedAt.UnixNano()), nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded. The cache may hold
+// anything under the key: whatever does not decode exactly is an error,
+// which the memoized query takes as a miss.
+func (l *taskList) UnmarshalBinary(data []byte) error {
+	r := binaryReader{data: data}
+	n := r.uvarint()
+	if n > tasks.MaxTasks {
+		return errBadTaskList
+	}
+	l.Tasks = make([]tasks.Task, n)
+	for i := range l.Tasks {
+		l.Tasks[i] = tasks.Task{ID: r.varint(), Title: r.string(), UpdatedAt: time.Unix(0, r.varint())}
+	}
+	l.Source = r.string()
+	l.LoadedAt = time.Unix(0, r.varint())
+	if r.bad || len(r.data) > 0 {
+		return errBadTaskList
+	}
+	return nil
+}
+
+var errBadTaskList = errors.New("bad encoded task list")
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// binaryReader reads what taskList.MarshalBinary wrote, and remembers
+// whether anything was missing or malformed.
+type binaryReader struct {
+	data []byte
+	bad  bool
+}
+
+func (r *binaryReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.data)
+	if n <= 0 {
+		r.bad, n = true, 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *binaryReader) varint() int64 {
+	v, n := binary.Varint(r.data)
+	if n <= 0 {
+		r.bad, n = true, 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *binaryReader) string() string {
+	n := r.uvarint()
+	if n > uint64(len(r.data)) {
+		r.bad = true
+		return ""
+	}
+	s := string(r.data[:n])
+	r.data = r.data[n:]
+	return s
 }
 
 // loadTasks is the function behind the memoized "all tasks" query.

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,14 +60,25 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 	return r, nil
 }
 
+// buffers hold pages while they are rendered. html/template writes a page
+// in many small pieces: into a reused buffer, that costs no allocation.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // Render implements echo.Renderer. Echo renders into a buffer, so a
-// template error never sends half a page.
+// template error never sends half a page; the page is written to it in
+// one piece, so that it grows once.
 func (r *renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
 	t, ok := r.pages[name]
 	if !ok {
 		return fmt.Errorf("render: no view named %q", name)
 	}
-	return t.ExecuteTemplate(w, "layout", data)
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); buffers.Put(buf) }()
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // partial renders the named partial, such as "task", with data.
