@@ -96,41 +96,48 @@ func (f *Fragments) Render(name string, ttl time.Duration, vary []string, render
 	return html, err
 }
 
-// RenderAll returns one fragment per key, as Render would, but fetches
-// them all with one GetMulti, so a page costs one round trip however many
-// rows it has. render(i, w) renders the fragment of keys[i] on a miss; the
-// misses are stored for ttl in the background, after the page has them.
-// Build the keys with FragmentKey, from values that change whenever the
-// fragment's content could (an ID and an updated-at time).
-func (f *Fragments) RenderAll(keys []string, ttl time.Duration, render func(i int, w io.Writer) error) ([]template.HTML, error) {
+// RenderAll writes one fragment per key to w, in order, as Render would
+// return them, but fetches them all with one GetMulti, so a page costs one
+// round trip however many rows it has. render(i, w) renders the fragment
+// of keys[i] on a miss; the misses are stored for ttl in the background,
+// after the page has them. Build the keys with FragmentKey, from values
+// that change whenever the fragment's content could (an ID and an
+// updated-at time). On an error, discard what was written to w.
+func (f *Fragments) RenderAll(w io.Writer, keys []string, ttl time.Duration, render func(i int, w io.Writer) error) error {
 	got := f.cache.GetMulti(keys)
-	out := make([]template.HTML, len(keys))
 	var missed []int
+	var rendered [][]byte
 	for i, key := range keys {
 		if data, ok := got[key]; ok {
-			out[i] = template.HTML(data)
+			if _, err := w.Write(data); err != nil {
+				return err
+			}
 			continue
 		}
 		var b bytes.Buffer
 		if err := render(i, &b); err != nil {
-			return nil, fmt.Errorf("fragment %s: %w", key, err)
+			return fmt.Errorf("fragment %s: %w", key, err)
 		}
-		out[i] = template.HTML(b.String())
+		if _, err := w.Write(b.Bytes()); err != nil {
+			return err
+		}
 		missed = append(missed, i)
+		rendered = append(rendered, b.Bytes())
 	}
 	if len(missed) > 0 {
-		f.store(keys, out, missed, ttl)
+		f.store(keys, missed, rendered, ttl)
 	}
-	return out, nil
+	return nil
 }
 
 // Wait waits until the misses RenderAll is storing in the background are
 // stored, for tests that look for them in the cache.
 func (f *Fragments) Wait() { f.pending.Wait() }
 
-// store writes the missed fragments in a goroutine of its own, if one of
-// maxFragmentWriters is free, and drops them if not.
-func (f *Fragments) store(keys []string, html []template.HTML, missed []int, ttl time.Duration) {
+// store writes the missed fragments (keys[missed[j]] is rendered[j]) in a
+// goroutine of its own, if one of maxFragmentWriters is free, and drops
+// them if not.
+func (f *Fragments) store(keys []string, missed []int, rendered [][]byte, ttl time.Duration) {
 	select {
 	case f.writers <- struct{}{}:
 	default:
@@ -139,10 +146,10 @@ func (f *Fragments) store(keys []string, html []template.HTML, missed []int, ttl
 	f.pending.Add(1)
 	go func() {
 		defer func() { <-f.writers; f.pending.Done() }()
-		for _, i := range missed {
+		for j, i := range missed {
 			// A failure is counted and logged by the cache. Stop at the
 			// first that is not the fragment's size: the cache is down.
-			err := f.cache.Set(keys[i], []byte(html[i]), ttl)
+			err := f.cache.Set(keys[i], rendered[j], ttl)
 			if err != nil && !errors.Is(err, ErrTooLarge) {
 				return
 			}

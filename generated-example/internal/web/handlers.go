@@ -125,15 +125,18 @@ func taskFragmentKey(t tasks.Task) string {
 
 // taskRows returns the rows of the list (views/partials/task.html), each a
 // cached fragment, all fetched in one round trip however long the list is;
-// rows that miss are rendered here and stored in the background.
-func (s *Server) taskRows(list []tasks.Task) ([]template.HTML, error) {
+// rows that miss are rendered here and stored in the background. They
+// come as one piece of HTML, which the page prints with one action.
+func (s *Server) taskRows(list []tasks.Task) (template.HTML, error) {
 	keys := make([]string, len(list))
 	for i, t := range list {
 		keys[i] = taskFragmentKey(t)
 	}
-	return s.fragments.RenderAll(keys, fragmentTTL, func(i int, w io.Writer) error {
+	var rows strings.Builder
+	err := s.fragments.RenderAll(&rows, keys, fragmentTTL, func(i int, w io.Writer) error {
 		return s.views.partial(w, "task", list[i])
 	})
+	return template.HTML(rows.String()), err
 }
 
 // indexPage is the data of views/index.html.
@@ -141,7 +144,7 @@ type indexPage struct {
 	User       string // who is logged in, for the header; empty for nobody
 	Flash      string
 	Tasks      []tasks.Task
-	Rows       []template.HTML // one cached fragment per task
+	Rows       template.HTML // one cached fragment per task
 	MaxTasks   int
 	Source     string // where the tasks were loaded from
 	Memoized   bool   // whether the list came from the memoized query's cache
