@@ -100,11 +100,14 @@ func (f *Fragments) Render(name string, ttl time.Duration, vary []string, render
 // return them, but fetches them all with one GetMulti, so a page costs one
 // round trip however many rows it has. render(i, w) renders the fragment
 // of keys[i] on a miss; the misses are stored for ttl in the background,
-// after the page has them. Build the keys with FragmentKey, from values
+// after the page has them. With a near cache (MemcachedOptions.NearCacheTTL)
+// fragments read in the last TTL cost no round trip: deleting any
+// fragment drops this process's copies of them all, and other processes
+// see a delete within the TTL. Build the keys with FragmentKey, from values
 // that change whenever the fragment's content could (an ID and an
 // updated-at time). On an error, discard what was written to w.
 func (f *Fragments) RenderAll(w io.Writer, keys []string, ttl time.Duration, render func(i int, w io.Writer) error) error {
-	got := f.cache.GetMulti(keys)
+	got := f.fetch(keys)
 	var missed []int
 	var rendered [][]byte
 	for i, key := range keys {
@@ -128,6 +131,34 @@ func (f *Fragments) RenderAll(w io.Writer, keys []string, ttl time.Duration, ren
 		f.store(keys, missed, rendered, ttl)
 	}
 	return nil
+}
+
+// fetch returns the fragments under keys that are cached: from the near
+// cache if there is one, and the rest with one GetMulti, which the near
+// cache then keeps.
+func (f *Fragments) fetch(keys []string) map[string][]byte {
+	near := f.cache.near
+	if near == nil {
+		return f.cache.GetMulti(keys)
+	}
+	gen, read := near.gen(fragmentGroup), f.cache.now()
+	got := make(map[string][]byte, len(keys))
+	var far []string
+	for _, key := range keys {
+		if data, ok := near.get(key).([]byte); ok {
+			got[key] = data
+		} else {
+			far = append(far, key)
+		}
+	}
+	if len(far) == 0 {
+		return got
+	}
+	for key, data := range f.cache.GetMulti(far) {
+		got[key] = data
+		near.put(key, fragmentGroup, gen, read, data, len(key)+len(data)+nearEntryOverhead)
+	}
+	return got
 }
 
 // Wait waits until the misses RenderAll is storing in the background are

@@ -69,10 +69,10 @@ type MemcachedOptions struct {
 	RetryTimeout time.Duration
 	DeadTimeout  time.Duration
 
-	// NearCacheTTL is how long Views serves a page from this process's
-	// memory after reading it from memcached, with no round trip: an
-	// invalidation made by another instance shows here within it, while
-	// one made here shows at once. Zero turns the near cache off (unlike
+	// NearCacheTTL is how long Views serves a page, and RenderAll a
+	// fragment, from this process's memory after reading it from
+	// memcached, with no round trip: an invalidation made by another
+	// instance shows here within it, while one made here shows at once. Zero turns the near cache off (unlike
 	// the other options, whose zero means the default);
 	// DefaultNearCacheTTL is a good value. NearCacheBytes bounds its
 	// memory, least recently used pages first; zero means

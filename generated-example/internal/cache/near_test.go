@@ -156,15 +156,14 @@ func TestNearCacheKeepsNoPageReadBeforeADelete(t *testing.T) {
 	now := time.Now()
 	n := newNear(time.Second, 0, func() time.Time { return now })
 	p := &page{status: http.StatusOK, header: http.Header{}, body: []byte("old")}
-	_, gen := n.get("view//x", "/x")
+	gen := n.gen("/x")
 	n.deleted("view//x?q=1")
-	n.put("view//x", "/x", gen, now, p)
-	if got, _ := n.get("view//x", "/x"); got != nil {
+	n.putPage("view//x", "/x", gen, now, p)
+	if got := n.page("view//x"); got != nil {
 		t.Errorf("kept a page read before the delete: %q", got.body)
 	}
-	_, gen = n.get("view//x", "/x")
-	n.put("view//x", "/x", gen, now, p)
-	if got, _ := n.get("view//x", "/x"); got == nil {
+	n.putPage("view//x", "/x", n.gen("/x"), now, p)
+	if got := n.page("view//x"); got == nil {
 		t.Error("a page read after the delete was not kept")
 	}
 }
@@ -175,21 +174,55 @@ func TestNearCacheIsBounded(t *testing.T) {
 	n := newNear(time.Minute, limit, func() time.Time { return now })
 	body := []byte(strings.Repeat("b", 1000))
 	for i := 0; i < 100; i++ {
-		key := "view//p" + strconv.Itoa(i)
-		_, gen := n.get(key, "/p"+strconv.Itoa(i))
-		n.put(key, "/p"+strconv.Itoa(i), gen, now, &page{status: http.StatusOK, header: http.Header{}, body: body})
+		path := "/p" + strconv.Itoa(i)
+		n.putPage("view/"+path, path, n.gen(path), now, &page{status: http.StatusOK, header: http.Header{}, body: body})
 		if n.size > limit {
 			t.Fatalf("after %d pages: %d bytes, limit %d", i+1, n.size, limit)
 		}
 	}
-	if got, _ := n.get("view//p99", "/p99"); got == nil {
+	if n.page("view//p99") == nil {
 		t.Error("the newest page was evicted")
 	}
-	if got, _ := n.get("view//p0", "/p0"); got != nil {
+	if n.page("view//p0") != nil {
 		t.Error("the oldest page was kept past the limit")
 	}
-	n.put("view//huge", "/huge", 0, now, &page{status: http.StatusOK, header: http.Header{}, body: make([]byte, limit)})
-	if got, _ := n.get("view//huge", "/huge"); got != nil {
+	n.putPage("view//huge", "/huge", 0, now, &page{status: http.StatusOK, header: http.Header{}, body: make([]byte, limit)})
+	if n.page("view//huge") != nil {
 		t.Error("a page larger than the whole near cache was kept")
+	}
+}
+
+// TestNearCacheFragments: with a near cache, RenderAll reads memcached
+// only for rows it does not hold, another instance's delete shows within
+// the TTL, and this instance's own at once.
+func TestNearCacheFragments(t *testing.T) {
+	c, other, clock := nearPair(t, time.Second)
+	trips := countTrips(c)
+	f := NewFragments(c, time.Minute)
+	items := []item{{1, "one"}, {2, "two"}, {3, "three"}}
+	var renders atomic.Int64
+	renderRows(t, f, items, &renders)
+	f.Wait()
+	renderRows(t, f, items, &renders) // read from memcached, kept near
+	trips.gets.Store(0)
+	if got := renderRows(t, f, items, &renders); got != "<li>one</li><li>two</li><li>three</li>" || trips.gets.Load() != 0 || renders.Load() != 3 {
+		t.Errorf("near hit: %q with %d reads, %d renders; want the rows with 0 reads, 3 renders", got, trips.gets.Load(), renders.Load())
+	}
+
+	other.Delete(FragmentKey("row", "2"))
+	items[1].Name = "deux"
+	if got := renderRows(t, f, items, &renders); !strings.Contains(got, "<li>two</li>") {
+		t.Errorf("within the TTL of another instance's delete: %q, want the near copy", got)
+	}
+	*clock = clock.Add(time.Second)
+	if got := renderRows(t, f, items, &renders); !strings.Contains(got, "<li>deux</li>") {
+		t.Errorf("after the TTL: %q, want row 2 rendered again", got)
+	}
+	f.Wait()
+
+	c.Delete(FragmentKey("row", "3"))
+	items[2].Name = "trois"
+	if got := renderRows(t, f, items, &renders); !strings.Contains(got, "<li>trois</li>") {
+		t.Errorf("right after this instance's delete: %q, want row 3 rendered again", got)
 	}
 }

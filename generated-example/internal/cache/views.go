@@ -146,8 +146,8 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 			}
 
 			key, vkey := ViewKey(req.URL), viewVersionKey(req.URL.Path)
-			near, gen := c.near.get(key, req.URL.Path)
-			if near != nil {
+			gen := c.near.gen(req.URL.Path)
+			if near := c.near.page(key); near != nil {
 				return near.write(ctx.Response(), "HIT", head)
 			}
 			read := c.now()
@@ -159,7 +159,7 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 				case err != nil:
 					c.fail("view "+key, err)
 				case bytes.Equal(p.version, version):
-					c.near.put(key, req.URL.Path, gen, read, p)
+					c.near.putPage(key, req.URL.Path, gen, read, p)
 					return p.write(ctx.Response(), "HIT", head)
 				}
 			}
@@ -186,7 +186,7 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 					// A failure is counted and logged by the cache; the near
 					// cache keeps only what memcached took.
 					if data, ok := p.encode(); ok && c.Set(key, data, opts.TTL) == nil {
-						c.near.put(key, req.URL.Path, gen, read, p)
+						c.near.putPage(key, req.URL.Path, gen, read, p)
 					}
 				}
 				return p, nil

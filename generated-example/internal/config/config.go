@@ -43,8 +43,8 @@ type Config struct {
 	// CacheMemoryMB bounds the in-memory cache used without memcached
 	// (CACHE_MEMORY_MB). Zero means the cache package's default.
 	CacheMemoryMB int
-	// NearCacheTTL is how long a cached page read from memcached is
-	// served from this process's memory (NEAR_CACHE_TTL, default
+	// NearCacheTTL is how long a cached page or fragment read from
+	// memcached is served from this process's memory (NEAR_CACHE_TTL, default
 	// DefaultNearCacheTTL); 0 turns the near cache off. NearCacheMB bounds
 	// its memory (NEAR_CACHE_MB); zero means the cache package's default.
 	NearCacheTTL time.Duration
