@@ -185,12 +185,14 @@ func BenchmarkViewHit(b *testing.B) {
 }
 
 // BenchmarkFragments renders the 20 rows of a page whose fragments are all
-// cached: with RenderAll (one multi-get), with Render per row (a get per
-// row, as {{cache}} in a range does), and as one raw gomemcache GetMulti
-// of the same keys.
+// cached: with RenderAll (one multi-get), with RenderAll and a near cache
+// (no round trip), with Render per row (a get per row, as {{cache}} in a
+// range does), and as one raw gomemcache GetMulti of the same keys.
 func BenchmarkFragments(b *testing.B) {
 	c, raw := benchClients(b)
 	f := NewFragments(c, 0)
+	near := newMemcachedCache(b, MemcachedOptions{Servers: c.backend.(*memcached).opts.Servers, NearCacheTTL: time.Hour}, discard())
+	nearFragments := NewFragments(near, 0)
 	row := bytes.Repeat([]byte("<li>a cached row of a task list</li>\n"), 8)
 	keys := make([]string, 20)
 	for i := range keys {
@@ -203,6 +205,14 @@ func BenchmarkFragments(b *testing.B) {
 	b.Run("renderAll", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if err := f.RenderAll(io.Discard, keys, 0, miss); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("renderAll-near", func(b *testing.B) {
+		nearFragments.RenderAll(io.Discard, keys, 0, miss) // keep them near
+		for i := 0; i < b.N; i++ {
+			if err := nearFragments.RenderAll(io.Discard, keys, 0, miss); err != nil {
 				b.Fatal(err)
 			}
 		}
