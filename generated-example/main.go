@@ -181,6 +181,8 @@ func newCache(cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
 		MaxIdleConns:   cfg.MemcachedMaxIdleConns,
 		RetryTimeout:   cfg.MemcachedRetryTimeout,
 		DeadTimeout:    cfg.MemcachedDeadTimeout,
+		NearCacheTTL:   cfg.NearCacheTTL,
+		NearCacheBytes: cfg.NearCacheMB << 20,
 	}, logger)
 	if err != nil {
 		return nil, err
@@ -188,7 +190,7 @@ func newCache(cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
 	if err := c.Ping(); err != nil {
 		logger.Error("cache: memcached is not answering; serving every request as a cache miss until it does", "servers", len(cfg.MemcachedServers), "err", err)
 	} else {
-		logger.Info("cache: memcached (MEMCACHIER_SERVERS is set)", "servers", len(cfg.MemcachedServers), "authenticated", c.Authenticated())
+		logger.Info("cache: memcached (MEMCACHIER_SERVERS is set)", "servers", len(cfg.MemcachedServers), "authenticated", c.Authenticated(), "near_cache_ttl", cfg.NearCacheTTL)
 	}
 	return c, nil
 }

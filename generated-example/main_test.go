@@ -230,14 +230,15 @@ func migratedDatabase(t *testing.T) string {
 }
 
 // TestTwoInstances runs two instances of the app, as two dynos, on one
-// memcached and one PostgreSQL: a change made through either shows on
-// both at once, and a session is valid on both.
+// memcached and one PostgreSQL: without a near cache, a change made
+// through either shows on both at once, and a session is valid on both.
 func TestTwoInstances(t *testing.T) {
 	mc := memcachedtest.Start(t)
 	env := map[string]string{
 		"MEMCACHIER_SERVERS": mc.Addr,
 		"DATABASE_URL":       migratedDatabase(t),
 		"SESSION_SECRET":     strings.Repeat("s", 32),
+		"NEAR_CACHE_TTL":     "0",
 	}
 	a, shutdownA := startApp(t, env)
 	b, shutdownB := startApp(t, env)
@@ -278,6 +279,61 @@ func TestTwoInstances(t *testing.T) {
 		if err := shutdown(); err != nil {
 			t.Errorf("run returned %v after shutdown, want nil", err)
 		}
+	}
+}
+
+// TestTwoInstancesNearCache runs two instances with the default near
+// cache: the instance that made a change shows it on the very next
+// request, and the other within the near-cache TTL (1s; polled up to
+// 1.5s).
+func TestTwoInstancesNearCache(t *testing.T) {
+	mc := memcachedtest.Start(t)
+	env := map[string]string{
+		"MEMCACHIER_SERVERS": mc.Addr,
+		"DATABASE_URL":       migratedDatabase(t),
+		"SESSION_SECRET":     strings.Repeat("s", 32),
+	}
+	a, shutdownA := startApp(t, env)
+	b, shutdownB := startApp(t, env)
+	for _, base := range []string{a, b} {
+		get(t, base+"/")
+		if _, xcache := get(t, base+"/"); xcache != "HIT" {
+			t.Fatalf("%s: second view X-Cache %q, want HIT", base, xcache)
+		}
+	}
+
+	addTask(t, a, "added on A")
+	if body, _ := get(t, a+"/"); !strings.Contains(body, "added on A") {
+		t.Errorf("A's next page lacks the task added on A:\n%s", body)
+	}
+	body := eventuallyShows(t, b, "added on A", true)
+	deleteTask(t, b, taskID(t, body, "added on A"))
+	if body, _ := get(t, b+"/"); strings.Contains(body, "added on A") {
+		t.Errorf("B's next page still shows the task deleted on B:\n%s", body)
+	}
+	eventuallyShows(t, a, "added on A", false)
+
+	for _, shutdown := range []func() error{shutdownA, shutdownB} {
+		if err := shutdown(); err != nil {
+			t.Errorf("run returned %v after shutdown, want nil", err)
+		}
+	}
+}
+
+// eventuallyShows polls base's home page until it shows (or no longer
+// shows) text, failing after 1.5s: the near-cache TTL and some slack.
+func eventuallyShows(t *testing.T, base, text string, shows bool) string {
+	t.Helper()
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for {
+		body, _ := get(t, base+"/")
+		if strings.Contains(body, text) == shows {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: after 1.5s the page shows %q: %v, want %v:\n%s", base, text, !shows, shows, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

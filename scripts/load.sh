@@ -2,7 +2,10 @@
 # Load-tests the example app with wrk on loopback and prints, for each path,
 # requests per second, p50 and p99 latency, and the ratios that matter:
 #
-#   cached page        GET / answered from the view cache
+#   cached page        GET / answered from the view cache (its near cache,
+#                      NEAR_CACHE_TTL=1s, the default)
+#   cached, near off   the same from a second instance with NEAR_CACHE_TTL=0:
+#                      one memcached round trip per page
 #   bypass, 2 tasks    GET / past the view cache: memoized list + fragments
 #   bypass, 20 tasks   the same with 20 rows
 #   session page       GET /session/, which reads and writes a session
@@ -11,7 +14,10 @@
 #                      the cached page's bytes (the one-round-trip limit)
 #   fixed bytes        a bare Echo handler writing the same bytes from memory
 #
-# and the app's peak RSS. With --faults it runs the app on three memcached
+# and the app's peak RSS. The tasks are in a PostgreSQL server of its own
+# when PostgreSQL is installed (initdb and postgres in PATH or in
+# /usr/lib/postgresql/*/bin; run as the postgres user when root), as on
+# Heroku, and in memory otherwise. With --faults it runs the app on three memcached
 # nodes and, per phase, kills one under load and restarts it, hangs one
 # with SIGSTOP, then stops them all, printing the non-2xx count, p99 and
 # maximum latency of each phase.
@@ -45,7 +51,10 @@ done
 
 tmp=$(mktemp -d)
 pids=()
+pg_pid=""
 cleanup() {
+  # PostgreSQL's fast shutdown: it does not wait for the app to hang up.
+  if [ -n "$pg_pid" ]; then kill -INT "$pg_pid" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do
     kill -CONT "$pid" 2>/dev/null || true
     kill "$pid" 2>/dev/null || true
@@ -96,6 +105,43 @@ start_memcached() {
   disown "$started" # the faults kill nodes on purpose: no job reports
   pids+=("$started")
   wait_port "$1"
+}
+
+# PostgreSQL: Debian keeps initdb and postgres outside PATH.
+pg_bin=""
+if command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1; then
+  pg_bin=$(dirname "$(command -v initdb)")
+else
+  for dir in /usr/lib/postgresql/*/bin; do
+    if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ]; then pg_bin=$dir; fi
+  done
+fi
+
+# start_postgres: starts a PostgreSQL server in $tmp/pg, as the postgres
+# user when root (it refuses to run as root), and sets $database_url.
+start_postgres() {
+  local as=() port
+  mkdir "$tmp/pg"
+  if [ "$(id -u)" -eq 0 ]; then
+    chmod 755 "$tmp"
+    chown postgres "$tmp/pg"
+    as=(setpriv --reuid postgres --regid postgres --init-groups --)
+  fi
+  "${as[@]}" "$pg_bin/initdb" -D "$tmp/pg/data" -U postgres -A trust --no-sync > "$tmp/initdb.log" 2>&1
+  port=$(free_port)
+  "${as[@]}" "$pg_bin/postgres" -D "$tmp/pg/data" -p "$port" -k "$tmp/pg" \
+    -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off > "$tmp/postgres.log" 2>&1 &
+  pg_pid=$!
+  pids+=("$pg_pid")
+  wait_port "$port"
+  database_url="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+  # The port opens before the server accepts connections: retry.
+  for _ in $(seq 1 100); do
+    if DATABASE_URL=$database_url "$tmp/app" migrate > "$tmp/migrate.log" 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  cat "$tmp/migrate.log" >&2
+  exit 1
 }
 
 echo "==> building the example app and the baselines"
@@ -165,11 +211,23 @@ run_wrk() {
 rps() { awk -F '\t' -v name="$1" '$1 == name { print $2 }' "$tmp/results"; }
 ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
-# start_app SERVERS: starts the example app on memcached SERVERS.
+database_url=""
+if [ -n "$pg_bin" ]; then
+  start_postgres
+  echo "==> tasks in PostgreSQL ($("$pg_bin/postgres" --version))"
+else
+  echo "==> tasks in memory (PostgreSQL is not installed)"
+fi
+
+# start_app SERVERS [NAME=VALUE...]: starts the example app on memcached
+# SERVERS, with the database if there is one, and more environment.
 start_app() {
+  local servers=$1
+  shift
   app_port=$(free_port)
-  PORT=$app_port MEMCACHIER_SERVERS=$1 SESSION_SECRET=$(printf 'load%.0s' {1..16}) \
-    "$tmp/app" > "$tmp/app.log" 2>&1 &
+  env PORT="$app_port" MEMCACHIER_SERVERS="$servers" DATABASE_URL="$database_url" \
+    SESSION_SECRET="$(printf 'load%.0s' {1..16})" "$@" \
+    "$tmp/app" >> "$tmp/app.log" 2>&1 &
   app_pid=$!
   pids+=("$app_pid")
   wait_for "http://127.0.0.1:$app_port/healthz"
@@ -201,8 +259,14 @@ if ! $faults; then
 
   session_cookie=$(curl -fsS -o /dev/null -c - "$base/session/" | awk '$6 == "session" { print "session=" $7 }')
 
+  main_pid=$app_pid main_base=$base
+  start_app "127.0.0.1:$mc_port" NEAR_CACHE_TTL=0
+  near_off=$base
+  app_pid=$main_pid base=$main_base
+
   echo "==> wrk -t$threads -c$connections -d$duration, page of $(wc -c < "$tmp/page.html") bytes"
   run_wrk "cached page" "$base/"
+  run_wrk "cached, near off" "$near_off/"
   run_wrk "bypass, 2 tasks" "$base/" "$bypass"
   add_tasks 18
   run_wrk "bypass, 20 tasks" "$base/" "$bypass"
@@ -214,6 +278,7 @@ if ! $faults; then
   echo
   echo "cached page / raw get:         $(ratio "cached page" "raw get")"
   echo "cached page / healthz:         $(ratio "cached page" "healthz")"
+  echo "cached, near off / raw get:    $(ratio "cached, near off" "raw get")"
   echo "bypass 20 tasks / 2 tasks:     $(ratio "bypass, 20 tasks" "bypass, 2 tasks")"
   echo "healthz / fixed bytes:         $(ratio "healthz" "fixed bytes")"
   echo "app peak RSS:                  $(peak_rss "$app_pid")"

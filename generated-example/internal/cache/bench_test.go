@@ -3,10 +3,14 @@ package cache
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/labstack/echo/v4"
@@ -178,4 +182,88 @@ func BenchmarkViewHit(b *testing.B) {
 	serve(b, "/") // store the page
 	b.Run("views", func(b *testing.B) { serve(b, "/") })
 	b.Run("gomemcache", func(b *testing.B) { serve(b, "/raw") })
+}
+
+// BenchmarkFragments renders the 20 rows of a page whose fragments are all
+// cached: with RenderAll (one multi-get), with RenderAll and a near cache
+// (no round trip), with Render per row (a get per row, as {{cache}} in a
+// range does), and as one raw gomemcache GetMulti of the same keys.
+func BenchmarkFragments(b *testing.B) {
+	c, raw := benchClients(b)
+	f := NewFragments(c, 0)
+	near := newMemcachedCache(b, MemcachedOptions{Servers: c.backend.(*memcached).opts.Servers, NearCacheTTL: time.Hour}, discard())
+	nearFragments := NewFragments(near, 0)
+	row := bytes.Repeat([]byte("<li>a cached row of a task list</li>\n"), 8)
+	keys := make([]string, 20)
+	for i := range keys {
+		keys[i] = FragmentKey("bench-row", strconv.Itoa(i), "1700000000000000")
+		if err := c.Set(keys[i], row, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	miss := func(int, io.Writer) error { return errors.New("miss") }
+	b.Run("renderAll", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := f.RenderAll(io.Discard, keys, 0, miss); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("renderAll-near", func(b *testing.B) {
+		nearFragments.RenderAll(io.Discard, keys, 0, miss) // keep them near
+		for i := 0; i < b.N; i++ {
+			if err := nearFragments.RenderAll(io.Discard, keys, 0, miss); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("render-each", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, key := range keys {
+				if _, err := f.Render("bench-row", 0, []string{strings.TrimPrefix(key, "_template_fragment_cache_bench-row_")}, func(io.Writer) error { return errors.New("miss") }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("gomemcache", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if items, err := raw.GetMulti(keys); err != nil || len(items) != len(keys) {
+				b.Fatalf("%d items, %v", len(items), err)
+			}
+		}
+	})
+}
+
+// BenchmarkNearHit serves a cached page from the near cache, from
+// memcached (no near cache), and from an Echo handler writing the same
+// bytes from memory: the most a page cache in the process can do.
+func BenchmarkNearHit(b *testing.B) {
+	srv := memcachedtest.Start(b)
+	nearOpts := MemcachedOptions{Servers: []string{srv.Addr}, NearCacheTTL: time.Hour}
+	withNear := newMemcachedCache(b, nearOpts, discard())
+	without := newMemcachedCache(b, MemcachedOptions{Servers: []string{srv.Addr}}, discard())
+	body := bytes.Repeat([]byte("<p>cached page</p>\n"), 100)
+	page := func(ctx echo.Context) error { return ctx.HTMLBlob(http.StatusOK, body) }
+	e := echo.New()
+	e.GET("/near", page, withNear.Views(ViewOptions{}))
+	e.GET("/memcached", page, without.Views(ViewOptions{}))
+	e.GET("/fixed", page)
+	serve := func(b *testing.B, target, xcache string) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		for i := 0; i < b.N; i++ {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != xcache {
+				b.Fatalf("status %d, X-Cache %q", rec.Code, rec.Header().Get("X-Cache"))
+			}
+		}
+	}
+	for _, target := range []string{"/near", "/memcached"} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil)) // store the page
+	}
+	b.Run("near", func(b *testing.B) { serve(b, "/near", "HIT") })
+	b.Run("memcached", func(b *testing.B) { serve(b, "/memcached", "HIT") })
+	b.Run("fixed", func(b *testing.B) { serve(b, "/fixed", "") })
 }

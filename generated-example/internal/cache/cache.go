@@ -96,6 +96,7 @@ type Cache struct {
 	kind    string // "memcached" or "memory", for logs and stats
 	now     func() time.Time
 	log     *errorLog
+	near    *near // pages and fragments kept in this process in front of memcached; nil: none
 
 	hits, misses, errors atomic.Uint64
 	layers               [numLayers]layerCounters
@@ -165,9 +166,14 @@ func (c *Cache) Add(key string, value []byte, ttl time.Duration) (bool, error) {
 	}
 }
 
-// Delete removes key. Deleting a missing key is not an error.
+// Delete removes key. Deleting a missing key is not an error. Deleting a
+// page's key, "view/" + path, also drops this process's near-cache copies
+// of every page of path, and deleting a fragment's key those of every
+// fragment.
 func (c *Cache) Delete(key string) error {
-	return c.check("delete", c.backend.delete(Key(key)))
+	err := c.check("delete", c.backend.delete(Key(key)))
+	c.near.deleted(key) // after memcached: a value read before is never kept
+	return err
 }
 
 // Increment atomically adds delta to the decimal counter under key and

@@ -2,10 +2,12 @@ package cache
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,6 +34,9 @@ func FragmentKey(name string, vary ...string) string {
 // rendered HTML was escaped by html/template when it was first rendered
 // and is returned as template.HTML.
 //
+// Each {{cache}} is one round trip. For a list, where a page holds one
+// fragment per row, use RenderAll: one round trip for all the rows.
+//
 // A cache failure never fails the page: the fragment is rendered uncached.
 // An error in the fragment's own template fails the page, as it would
 // uncached.
@@ -39,12 +44,20 @@ type Fragments struct {
 	cache  *Cache
 	ttl    time.Duration
 	flight flight[template.HTML]
+
+	writers chan struct{}  // one token per goroutine storing misses
+	pending sync.WaitGroup // those goroutines, for Wait
 }
+
+// maxFragmentWriters bounds the goroutines that store the misses of
+// RenderAll: past it, misses are not stored (the next page stores them),
+// so a slow or hung cache can neither hold up pages nor pile up goroutines.
+const maxFragmentWriters = 4
 
 // NewFragments returns Fragments on c whose "cache" function keeps
 // fragments for defaultTTL.
 func NewFragments(c *Cache, defaultTTL time.Duration) *Fragments {
-	return &Fragments{cache: c, ttl: defaultTTL}
+	return &Fragments{cache: c, ttl: defaultTTL, writers: make(chan struct{}, maxFragmentWriters)}
 }
 
 // Funcs returns the "cache" and "cacheFor" template functions for the
@@ -85,6 +98,103 @@ func (f *Fragments) Render(name string, ttl time.Duration, vary []string, render
 		return template.HTML(b.String()), nil
 	})
 	return html, err
+}
+
+// RenderAll writes one fragment per key to w, in order, as Render would
+// return them, but fetches them all with one GetMulti, so a page costs one
+// round trip however many rows it has. render(i, w) renders the fragment
+// of keys[i] on a miss; the misses are stored for ttl in the background,
+// after the page has them. With a near cache (MemcachedOptions.NearCacheTTL)
+// fragments read in the last TTL cost no round trip: deleting any
+// fragment drops this process's copies of them all, and other processes
+// see a delete within the TTL. Build the keys with FragmentKey, from values
+// that change whenever the fragment's content could (an ID and an
+// updated-at time). On an error, discard what was written to w.
+func (f *Fragments) RenderAll(w io.Writer, keys []string, ttl time.Duration, render func(i int, w io.Writer) error) error {
+	got := f.fetch(keys)
+	var missed []int
+	var rendered [][]byte
+	for i, key := range keys {
+		if data, ok := got[key]; ok {
+			f.cache.CountHit(LayerFragments)
+			if _, err := w.Write(data); err != nil {
+				return err
+			}
+			continue
+		}
+		f.cache.CountMiss(LayerFragments)
+		var b bytes.Buffer
+		if err := render(i, &b); err != nil {
+			return fmt.Errorf("fragment %s: %w", key, err)
+		}
+		if _, err := w.Write(b.Bytes()); err != nil {
+			return err
+		}
+		missed = append(missed, i)
+		rendered = append(rendered, b.Bytes())
+	}
+	if len(missed) > 0 {
+		f.store(keys, missed, rendered, ttl)
+	}
+	return nil
+}
+
+// fetch returns the fragments under keys that are cached: from the near
+// cache if there is one, and the rest with one GetMulti, which the near
+// cache then keeps.
+func (f *Fragments) fetch(keys []string) map[string][]byte {
+	near := f.cache.near
+	if near == nil {
+		return f.cache.GetMulti(keys)
+	}
+	gen, read := near.gen(fragmentGroup), f.cache.now()
+	got := make(map[string][]byte, len(keys))
+	var far []string
+	for _, key := range keys {
+		if data, ok := near.get(key).([]byte); ok {
+			got[key] = data
+		} else {
+			far = append(far, key)
+		}
+	}
+	if len(far) == 0 {
+		return got
+	}
+	for key, data := range f.cache.GetMulti(far) {
+		got[key] = data
+		near.put(key, fragmentGroup, gen, read, data, len(key)+len(data)+nearEntryOverhead)
+	}
+	return got
+}
+
+// Wait waits until the misses RenderAll is storing in the background are
+// stored, for tests that look for them in the cache.
+func (f *Fragments) Wait() { f.pending.Wait() }
+
+// store writes the missed fragments (keys[missed[j]] is rendered[j]) in a
+// goroutine of its own, if one of maxFragmentWriters is free, and drops
+// them if not.
+func (f *Fragments) store(keys []string, missed []int, rendered [][]byte, ttl time.Duration) {
+	select {
+	case f.writers <- struct{}{}:
+	default:
+		return
+	}
+	f.pending.Add(1)
+	go func() {
+		defer func() { <-f.writers; f.pending.Done() }()
+		for j, i := range missed {
+			// A failure is counted and logged by the cache. Stop at the
+			// first that is not the fragment's size: the cache is down.
+			err := f.cache.Set(keys[i], rendered[j], ttl)
+			if err != nil {
+				f.cache.CountError(LayerFragments)
+			}
+			if err != nil && !errors.Is(err, ErrTooLarge) {
+				return
+			}
+		}
+	}()
 }
 
 func varyStrings(vary []any) []string {

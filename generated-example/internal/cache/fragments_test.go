@@ -1,7 +1,9 @@
 package cache
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"strings"
@@ -129,5 +131,167 @@ func TestFragmentTemplateErrorFailsThePage(t *testing.T) {
 	}
 	if _, ok := f.cache.Get(FragmentKey("broken")); ok {
 		t.Error("a failed render was cached")
+	}
+}
+
+// tripCounter counts the reads and writes that reach the backend: each is one
+// round trip to memcached (per server for a multi-get).
+type tripCounter struct {
+	backend
+	gets, sets atomic.Int64
+}
+
+func (b *tripCounter) get(key string) ([]byte, error) {
+	b.gets.Add(1)
+	return b.backend.get(key)
+}
+
+func (b *tripCounter) getMulti(keys []string) (map[string][]byte, error) {
+	b.gets.Add(1)
+	return b.backend.getMulti(keys)
+}
+
+func (b *tripCounter) set(key string, value []byte, exp int32) error {
+	b.sets.Add(1)
+	return b.backend.set(key, value, exp)
+}
+
+func countTrips(c *Cache) *tripCounter {
+	b := &tripCounter{backend: c.backend}
+	c.backend = b
+	return b
+}
+
+// renderRows renders one fragment per item with RenderAll, counting the
+// items rendered.
+func renderRows(t *testing.T, f *Fragments, items []item, renders *atomic.Int64) string {
+	t.Helper()
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = FragmentKey("row", fmt.Sprint(it.ID))
+	}
+	var out strings.Builder
+	err := f.RenderAll(&out, keys, time.Minute, func(i int, w io.Writer) error {
+		renders.Add(1)
+		_, err := fmt.Fprintf(w, "<li>%s</li>", template.HTMLEscapeString(items[i].Name))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestRenderAllIsOneRoundTrip(t *testing.T) {
+	for name, c := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b := countTrips(c)
+			f := NewFragments(c, time.Minute)
+			items := make([]item, 20)
+			for i := range items {
+				items[i] = item{ID: 1000 + i, Name: fmt.Sprintf("row <%d>", i)}
+			}
+			var renders atomic.Int64
+
+			cold := renderRows(t, f, items, &renders)
+			f.Wait()
+			if renders.Load() != 20 || b.gets.Load() != 1 || b.sets.Load() != 20 {
+				t.Errorf("cold: %d renders, %d reads, %d writes; want 20, 1, 20", renders.Load(), b.gets.Load(), b.sets.Load())
+			}
+			if !strings.HasPrefix(cold, "<li>row &lt;0&gt;</li><li>row &lt;1&gt;</li>") || strings.Count(cold, "<li>") != 20 {
+				t.Errorf("rows = %q, want 20 in order", cold)
+			}
+
+			renders.Store(0)
+			b.gets.Store(0)
+			warm := renderRows(t, f, items, &renders)
+			if renders.Load() != 0 || b.gets.Load() != 1 {
+				t.Errorf("warm: %d renders, %d reads; want 0, 1", renders.Load(), b.gets.Load())
+			}
+			if warm != cold {
+				t.Errorf("warm rows %q differ from cold %q", warm, cold)
+			}
+
+			// One row changed (a new key): only it is rendered.
+			c.Delete(FragmentKey("row", "1005"))
+			renders.Store(0)
+			renderRows(t, f, items, &renders)
+			if renders.Load() != 1 {
+				t.Errorf("after deleting one row: %d renders, want 1", renders.Load())
+			}
+		})
+	}
+}
+
+// TestPageIsTwoRoundTrips: a page made of a memoized list and a fragment
+// per row reads the cache twice, whatever the number of rows.
+func TestPageIsTwoRoundTrips(t *testing.T) {
+	for _, n := range []int{2, 20, 100} {
+		c := NewMemory(0, discard())
+		b := countTrips(c)
+		items := make([]item, n)
+		for i := range items {
+			items[i] = item{ID: i, Name: "row"}
+		}
+		list := Memoize(c, "rows", time.Minute, func(context.Context, struct{}) ([]item, error) { return items, nil })
+		f := NewFragments(c, time.Minute)
+		page := func() {
+			rows, err := list.Call(context.Background(), struct{}{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var renders atomic.Int64
+			renderRows(t, f, rows, &renders)
+		}
+		page()
+		f.Wait()
+		b.gets.Store(0)
+		page()
+		if got := b.gets.Load(); got != 2 {
+			t.Errorf("%d rows: %d round trips, want 2", n, got)
+		}
+	}
+}
+
+// TestRenderAllBoundsWriters: with every writer busy, misses are rendered
+// and not stored, and the page does not wait.
+func TestRenderAllBoundsWriters(t *testing.T) {
+	c := NewMemory(0, discard())
+	b := countTrips(c)
+	f := NewFragments(c, time.Minute)
+	for i := 0; i < maxFragmentWriters; i++ {
+		f.writers <- struct{}{}
+	}
+	var renders atomic.Int64
+	out := renderRows(t, f, []item{{1, "one"}}, &renders)
+	if out != "<li>one</li>" || b.sets.Load() != 0 {
+		t.Errorf("with writers busy: %q, %d writes; want the row and 0 writes", out, b.sets.Load())
+	}
+	for i := 0; i < maxFragmentWriters; i++ {
+		<-f.writers
+	}
+	renderRows(t, f, []item{{1, "one"}}, &renders)
+	f.Wait()
+	if renders.Load() != 2 || b.sets.Load() != 1 {
+		t.Errorf("with writers free: %d renders, %d writes; want 2, 1", renders.Load(), b.sets.Load())
+	}
+}
+
+func TestRenderAllWithCacheDown(t *testing.T) {
+	c := newMemcachedCache(t, fastOptions("127.0.0.1:1"), discard())
+	f := NewFragments(c, time.Minute)
+	var renders atomic.Int64
+	out := renderRows(t, f, []item{{1, "a"}, {2, "b"}}, &renders)
+	f.Wait()
+	if out != "<li>a</li><li>b</li>" {
+		t.Errorf("with the cache down: %q, want both rows rendered", out)
+	}
+}
+
+func TestRenderAllTemplateErrorFailsThePage(t *testing.T) {
+	f := NewFragments(NewMemory(0, discard()), time.Minute)
+	err := f.RenderAll(io.Discard, []string{"a"}, time.Minute, func(int, io.Writer) error { return errors.New("bad row") })
+	if err == nil || !strings.Contains(err.Error(), "bad row") {
+		t.Errorf("got %v, want the row's error", err)
 	}
 }

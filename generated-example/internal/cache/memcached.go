@@ -68,6 +68,17 @@ type MemcachedOptions struct {
 	// failed repeatedly.
 	RetryTimeout time.Duration
 	DeadTimeout  time.Duration
+
+	// NearCacheTTL is how long Views serves a page, and RenderAll a
+	// fragment, from this process's memory after reading it from
+	// memcached, with no round trip: an invalidation made by another
+	// instance shows here within it, while one made here shows at once. Zero turns the near cache off (unlike
+	// the other options, whose zero means the default);
+	// DefaultNearCacheTTL is a good value. NearCacheBytes bounds its
+	// memory, least recently used pages first; zero means
+	// DefaultNearCacheBytes.
+	NearCacheTTL   time.Duration
+	NearCacheBytes int
 }
 
 func (o *MemcachedOptions) setDefaults() {
@@ -113,7 +124,9 @@ func NewMemcached(opts MemcachedOptions, logger *slog.Logger) (*Cache, error) {
 	m.client.Timeout = opts.Timeout
 	m.client.MaxIdleConns = opts.MaxIdleConns
 	m.client.DialContext = m.dial
-	return newCache(m, "memcached", logger), nil
+	c := newCache(m, "memcached", logger)
+	c.near = newNear(opts.NearCacheTTL, opts.NearCacheBytes, func() time.Time { return c.now() })
+	return c, nil
 }
 
 // memcached is the gomemcache backend.

@@ -88,8 +88,12 @@ func viewVariantsKey(path string, version []byte) string {
 // without a query string and all those with one. It retires the path's
 // version, which every stored page records (so even a page being rendered
 // right now is stored as stale), and deletes the query-less page, which is
-// all that cache.Delete("view/" + path) from Flask's guide does.
+// all that cache.Delete("view/" + path) from Flask's guide does. This
+// process's near cache drops the path's pages at once; other processes'
+// near caches serve theirs until the near-cache TTL ends.
 func (c *Cache) DeleteView(path string) error {
+	// The version goes first: deleting "view/" + path drops the near
+	// cache's copies, and a page read before that must be stale already.
 	return errors.Join(c.Delete(viewVersionKey(path)), c.Delete("view/"+path))
 }
 
@@ -113,6 +117,12 @@ func (c *Cache) DeleteView(path string) error {
 //     and anything else is a miss, counted and logged as a cache error.
 //   - Concurrent misses for one page run the handler once; the others get
 //     its answer if it can be shared, and run the handler themselves if not.
+//
+// On memcached with a near cache (MemcachedOptions.NearCacheTTL), a page
+// read from or stored in memcached is also kept in this process and served
+// from there, with no round trip, for at most the near-cache TTL; the
+// rules above hold for it too. DeleteView drops this process's copies at
+// once; other processes see an invalidation within the TTL.
 //
 // Responses carry X-Cache: HIT, MISS, or BYPASS when the cache stepped
 // aside. Register the route for both GET and HEAD.
@@ -139,6 +149,12 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 			}
 
 			key, vkey := ViewKey(req.URL), viewVersionKey(req.URL.Path)
+			gen := c.near.gen(req.URL.Path)
+			if near := c.near.page(key); near != nil {
+				c.CountHit(LayerViews)
+				return near.write(ctx.Response(), "HIT", head)
+			}
+			read := c.now()
 			got := c.GetMulti([]string{vkey, key})
 			version := got[vkey]
 			if data, ok := got[key]; ok && version != nil {
@@ -149,6 +165,7 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 					c.CountError(LayerViews)
 				case bytes.Equal(p.version, version):
 					c.CountHit(LayerViews)
+					c.near.putPage(key, req.URL.Path, gen, read, p)
 					return p.write(ctx.Response(), "HIT", head)
 				}
 			}
@@ -177,8 +194,10 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 				}
 				if req.URL.RawQuery == "" || c.admitVariant(req.URL.Path, version, opts) {
 					p.version = version
-					if data, ok := p.encode(); ok {
-						c.Set(key, data, opts.TTL) // a failure is counted and logged by the cache
+					// A failure is counted and logged by the cache; the near
+					// cache keeps only what memcached took.
+					if data, ok := p.encode(); ok && c.Set(key, data, opts.TTL) == nil {
+						c.near.putPage(key, req.URL.Path, gen, read, p)
 					}
 				}
 				return p, nil

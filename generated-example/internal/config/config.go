@@ -43,6 +43,12 @@ type Config struct {
 	// CacheMemoryMB bounds the in-memory cache used without memcached
 	// (CACHE_MEMORY_MB). Zero means the cache package's default.
 	CacheMemoryMB int
+	// NearCacheTTL is how long a cached page or fragment read from
+	// memcached is served from this process's memory (NEAR_CACHE_TTL, default
+	// DefaultNearCacheTTL); 0 turns the near cache off. NearCacheMB bounds
+	// its memory (NEAR_CACHE_MB); zero means the cache package's default.
+	NearCacheTTL time.Duration
+	NearCacheMB  int
 
 	// SessionSecret signs session cookies (SESSION_SECRET). Empty means the
 	// caller makes up a random one, which logs everyone out on restart.
@@ -78,6 +84,10 @@ type Config struct {
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
 const DefaultPort = 5000
+
+// DefaultNearCacheTTL is NearCacheTTL when NEAR_CACHE_TTL is unset: other
+// instances see a change within a second.
+const DefaultNearCacheTTL = time.Second
 
 // MinSecretLength is the shortest SESSION_SECRET accepted: 32 bytes, the
 // size of an HMAC-SHA256 key. Heroku's app.json generator makes 64.
@@ -144,6 +154,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}{
 		{"MEMCACHED_MAX_IDLE_CONNS", &cfg.MemcachedMaxIdleConns},
 		{"CACHE_MEMORY_MB", &cfg.CacheMemoryMB},
+		{"NEAR_CACHE_MB", &cfg.NearCacheMB},
 	} {
 		if v := getenv(n.name); v != "" {
 			parsed, err := strconv.Atoi(v)
@@ -152,6 +163,15 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			*n.dst = parsed
 		}
+	}
+
+	cfg.NearCacheTTL = DefaultNearCacheTTL
+	if v := getenv("NEAR_CACHE_TTL"); v != "" {
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed < 0 {
+			bad("NEAR_CACHE_TTL=%q is not a duration such as 1s or 500ms, or 0 for no near cache", v)
+		}
+		cfg.NearCacheTTL = parsed
 	}
 
 	if v := getenv("MAX_BODY_BYTES"); v != "" {

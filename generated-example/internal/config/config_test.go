@@ -22,6 +22,11 @@ func TestLoad(t *testing.T) {
 		{
 			name: "nothing set",
 			env:  nil,
+			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL},
+		},
+		{
+			name: "near cache off",
+			env:  map[string]string{"NEAR_CACHE_TTL": "0"},
 			want: Config{Port: DefaultPort},
 		},
 		{
@@ -38,6 +43,8 @@ func TestLoad(t *testing.T) {
 				"MEMCACHED_DEAD_TIMEOUT":    "1m",
 				"MEMCACHED_MAX_IDLE_CONNS":  "128",
 				"CACHE_MEMORY_MB":           "16",
+				"NEAR_CACHE_TTL":            "250ms",
+				"NEAR_CACHE_MB":             "8",
 				"SESSION_SECRET":            secret,
 				"SESSION_PREVIOUS_SECRETS":  secret + "-old1, " + secret + "-old2",
 				"SESSION_MAX_AGE":           "720h",
@@ -58,6 +65,8 @@ func TestLoad(t *testing.T) {
 				MemcachedDeadTimeout:    time.Minute,
 				MemcachedMaxIdleConns:   128,
 				CacheMemoryMB:           16,
+				NearCacheTTL:            250 * time.Millisecond,
+				NearCacheMB:             8,
 				SessionSecret:           secret,
 				SessionPreviousSecrets:  []string{secret + "-old1", secret + "-old2"},
 				SessionMaxAge:           720 * time.Hour,
@@ -69,7 +78,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "IPv6 server",
 			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
-			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}},
+			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, NearCacheTTL: DefaultNearCacheTTL},
 		},
 	}
 	for _, tt := range tests {
@@ -105,6 +114,9 @@ func TestLoadErrors(t *testing.T) {
 		{"negative duration", map[string]string{"MEMCACHED_DEAD_TIMEOUT": "-1s"}, `MEMCACHED_DEAD_TIMEOUT="-1s"`},
 		{"bad pool size", map[string]string{"MEMCACHED_MAX_IDLE_CONNS": "0"}, `MEMCACHED_MAX_IDLE_CONNS="0"`},
 		{"bad memory size", map[string]string{"CACHE_MEMORY_MB": "lots"}, `CACHE_MEMORY_MB="lots"`},
+		{"bad near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "1"}, `NEAR_CACHE_TTL="1"`},
+		{"negative near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "-1s"}, `NEAR_CACHE_TTL="-1s"`},
+		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
 		{"no secret on Heroku", map[string]string{"DYNO": "web.1"}, "heroku config:set SESSION_SECRET="},
 	}
@@ -155,12 +167,12 @@ func TestLoadDatabase(t *testing.T) {
 		{
 			name: "Heroku's URL gets sslmode=require",
 			env:  map[string]string{"DATABASE_URL": "postgres://u:p@ec2.compute.amazonaws.com:5432/d8"},
-			want: Config{Port: DefaultPort, DatabaseURL: "postgres://u:p@ec2.compute.amazonaws.com:5432/d8?sslmode=require"},
+			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, DatabaseURL: "postgres://u:p@ec2.compute.amazonaws.com:5432/d8?sslmode=require"},
 		},
 		{
 			name: "an sslmode in the URL is kept",
 			env:  map[string]string{"DATABASE_URL": "postgresql://localhost/app?sslmode=disable"},
-			want: Config{Port: DefaultPort, DatabaseURL: "postgresql://localhost/app?sslmode=disable"},
+			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, DatabaseURL: "postgresql://localhost/app?sslmode=disable"},
 		},
 		{
 			name: "pool and timeouts",
@@ -172,6 +184,7 @@ func TestLoadDatabase(t *testing.T) {
 			},
 			want: Config{
 				Port:                   DefaultPort,
+				NearCacheTTL:           DefaultNearCacheTTL,
 				DatabaseURL:            "postgres://localhost/app?sslmode=disable",
 				DatabaseMaxConns:       8,
 				DatabaseConnectTimeout: time.Second,

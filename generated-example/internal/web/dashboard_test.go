@@ -30,7 +30,8 @@ func TestCacheDashboard(t *testing.T) {
 	s, _ := newTestServer(t, config.Config{})
 	b := newBrowser(t, s)
 	b.do(http.MethodPost, "/tasks", map[string][]string{"title": {"one"}})
-	b.get("/")                 // flash: renders the list and its fragment
+	b.get("/") // flash: renders the list and its fragment
+	s.fragments.Wait()
 	do(s, http.MethodGet, "/") // view miss, memoized list, fragment hit
 	do(s, http.MethodGet, "/") // view hit
 	b.do(http.MethodPost, "/session/login", nil)

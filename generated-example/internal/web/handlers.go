@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"html/template"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,6 +28,85 @@ type taskList struct {
 	LoadedAt time.Time    `json:"loaded_at"`
 }
 
+// MarshalBinary encodes the list for the memoized query's cache: the
+// count, then each task's ID, title and update time, then the source and
+// load time, as varints and length-prefixed strings, times in Unix
+// nanoseconds. Every page past the view cache decodes it, and with JSON
+// that was a sixth of such a page's time at 20 tasks.
+func (l taskList) MarshalBinary() ([]byte, error) {
+	b := binary.AppendUvarint(nil, uint64(len(l.Tasks)))
+	for _, t := range l.Tasks {
+		b = binary.AppendVarint(b, t.ID)
+		b = appendString(b, t.Title)
+		b = binary.AppendVarint(b, t.UpdatedAt.UnixNano())
+	}
+	b = appendString(b, l.Source)
+	return binary.AppendVarint(b, l.LoadedAt.UnixNano()), nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded. The cache may hold
+// anything under the key: whatever does not decode exactly is an error,
+// which the memoized query takes as a miss.
+func (l *taskList) UnmarshalBinary(data []byte) error {
+	r := binaryReader{data: data}
+	n := r.uvarint()
+	if n > tasks.MaxTasks {
+		return errBadTaskList
+	}
+	l.Tasks = make([]tasks.Task, n)
+	for i := range l.Tasks {
+		l.Tasks[i] = tasks.Task{ID: r.varint(), Title: r.string(), UpdatedAt: time.Unix(0, r.varint())}
+	}
+	l.Source = r.string()
+	l.LoadedAt = time.Unix(0, r.varint())
+	if r.bad || len(r.data) > 0 {
+		return errBadTaskList
+	}
+	return nil
+}
+
+var errBadTaskList = errors.New("bad encoded task list")
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// binaryReader reads what taskList.MarshalBinary wrote, and remembers
+// whether anything was missing or malformed.
+type binaryReader struct {
+	data []byte
+	bad  bool
+}
+
+func (r *binaryReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.data)
+	if n <= 0 {
+		r.bad, n = true, 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *binaryReader) varint() int64 {
+	v, n := binary.Varint(r.data)
+	if n <= 0 {
+		r.bad, n = true, 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *binaryReader) string() string {
+	n := r.uvarint()
+	if n > uint64(len(r.data)) {
+		r.bad = true
+		return ""
+	}
+	s := string(r.data[:n])
+	r.data = r.data[n:]
+	return s
+}
+
 // loadTasks is the function behind the memoized "all tasks" query.
 func (s *Server) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
 	list, err := s.tasks.List(ctx)
@@ -34,11 +116,27 @@ func (s *Server) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
 	return taskList{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
 }
 
-// taskFragmentKey is the key of a task's row, cached by views/index.html
-// with {{cache "task" . .ID .UpdatedAt.UnixMicro}}: the key changes
-// whenever the row could, so a row never shows another task's content.
+// taskFragmentKey is the key of a task's row, a cached fragment: it
+// changes whenever the row could, so a row never shows another task's
+// content.
 func taskFragmentKey(t tasks.Task) string {
 	return cache.FragmentKey("task", strconv.FormatInt(t.ID, 10), strconv.FormatInt(t.UpdatedAt.UnixMicro(), 10))
+}
+
+// taskRows returns the rows of the list (views/partials/task.html), each a
+// cached fragment, all fetched in one round trip however long the list is;
+// rows that miss are rendered here and stored in the background. They
+// come as one piece of HTML, which the page prints with one action.
+func (s *Server) taskRows(list []tasks.Task) (template.HTML, error) {
+	keys := make([]string, len(list))
+	for i, t := range list {
+		keys[i] = taskFragmentKey(t)
+	}
+	var rows strings.Builder
+	err := s.fragments.RenderAll(&rows, keys, fragmentTTL, func(i int, w io.Writer) error {
+		return s.views.partial(w, "task", list[i])
+	})
+	return template.HTML(rows.String()), err
 }
 
 // indexPage is the data of views/index.html.
@@ -46,6 +144,7 @@ type indexPage struct {
 	User       string // who is logged in, for the header; empty for nobody
 	Flash      string
 	Tasks      []tasks.Task
+	Rows       template.HTML // one cached fragment per task
 	MaxTasks   int
 	Source     string // where the tasks were loaded from
 	Memoized   bool   // whether the list came from the memoized query's cache
@@ -68,10 +167,15 @@ func (s *Server) handleIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rows, err := s.taskRows(list.Tasks)
+	if err != nil {
+		return err
+	}
 	return c.Render(http.StatusOK, "index.html", indexPage{
 		User:       user,
 		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
+		Rows:       rows,
 		MaxTasks:   tasks.MaxTasks,
 		Source:     list.Source,
 		Memoized:   list.LoadedAt.Before(start),

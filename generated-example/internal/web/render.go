@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,9 +23,11 @@ const (
 )
 
 // renderer holds one parsed template set per page: the layout, the page
-// and the partials, parsed once at start-up.
+// and the partials, parsed once at start-up; and the partials alone, for
+// fragments that handlers render.
 type renderer struct {
-	pages map[string]*template.Template
+	pages    map[string]*template.Template
+	partials *template.Template
 }
 
 // newRenderer parses every page. Each set gets the fragment-cache
@@ -34,6 +38,14 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		return nil, err
 	}
 	r := &renderer{pages: make(map[string]*template.Template)}
+	funcs := template.FuncMap{
+		"now":    func() string { return time.Now().Format(timeFormat) },
+		"mul100": func(f float64) float64 { return f * 100 },
+	}
+	r.partials, err = template.New("partials").Funcs(fragments.Funcs(&r.partials)).Funcs(funcs).ParseFS(fsys, partials)
+	if err != nil {
+		return nil, fmt.Errorf("parse partials: %w", err)
+	}
 	for _, name := range names {
 		if name == layout {
 			continue
@@ -41,10 +53,7 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		var t *template.Template
 		t, err = template.New(path.Base(name)).
 			Funcs(fragments.Funcs(&t)).
-			Funcs(template.FuncMap{
-				"now":    func() string { return time.Now().Format(timeFormat) },
-				"mul100": func(f float64) float64 { return f * 100 },
-			}).
+			Funcs(funcs).
 			ParseFS(fsys, layout, partials, name)
 		if err != nil {
 			return nil, fmt.Errorf("parse view %s: %w", name, err)
@@ -54,12 +63,28 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 	return r, nil
 }
 
+// buffers hold pages while they are rendered. html/template writes a page
+// in many small pieces: into a reused buffer, that costs no allocation.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // Render implements echo.Renderer. Echo renders into a buffer, so a
-// template error never sends half a page.
+// template error never sends half a page; the page is written to it in
+// one piece, so that it grows once.
 func (r *renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
 	t, ok := r.pages[name]
 	if !ok {
 		return fmt.Errorf("render: no view named %q", name)
 	}
-	return t.ExecuteTemplate(w, "layout", data)
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); buffers.Put(buf) }()
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// partial renders the named partial, such as "task", with data.
+func (r *renderer) partial(w io.Writer, name string, data any) error {
+	return r.partials.ExecuteTemplate(w, name, data)
 }

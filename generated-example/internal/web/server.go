@@ -32,27 +32,30 @@ var assets embed.FS
 
 // Server is the app's http.Handler. Build one with NewServer.
 type Server struct {
-	echo     *echo.Echo
-	logger   *slog.Logger
-	views    *renderer
-	cache    *cache.Cache
-	tasks    tasks.Store
-	allTasks *cache.Memo[struct{}, taskList]
+	echo      *echo.Echo
+	logger    *slog.Logger
+	views     *renderer
+	cache     *cache.Cache
+	fragments *cache.Fragments
+	tasks     tasks.Store
+	allTasks  *cache.Memo[struct{}, taskList]
 }
 
 // NewServer returns a Server with every route registered. It parses the
 // views once; a broken view is an error here, not at request time.
 func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *session.Store, logger *slog.Logger) (*Server, error) {
-	views, err := newRenderer(assets, cache.NewFragments(c, fragmentTTL))
+	fragments := cache.NewFragments(c, fragmentTTL)
+	views, err := newRenderer(assets, fragments)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		echo:   echo.New(),
-		logger: logger,
-		views:  views,
-		cache:  c,
-		tasks:  store,
+		echo:      echo.New(),
+		logger:    logger,
+		views:     views,
+		cache:     c,
+		fragments: fragments,
+		tasks:     store,
 	}
 	s.allTasks = cache.Memoize(c, "tasks.all", memoTTL, s.loadTasks)
 	s.echo.HideBanner = true

@@ -203,6 +203,7 @@ func TestTaskDemo(t *testing.T) {
 				t.Fatalf("the store holds %v (%v), want one task", list, err)
 			}
 			task := list[0]
+			s.fragments.Wait()
 			if _, ok := s.cache.Get(taskFragmentKey(task)); !ok {
 				t.Error("the task's row is not a cached fragment")
 			}
@@ -574,4 +575,37 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestTaskListBinary(t *testing.T) {
+	want := taskList{
+		Tasks: []tasks.Task{
+			{ID: 1, Title: "Buy <milk>", UpdatedAt: time.Unix(1_800_000_000, 123456789)},
+			{ID: 1 << 40, Title: "", UpdatedAt: time.Unix(-5, 0)},
+		},
+		Source:   "PostgreSQL",
+		LoadedAt: time.Unix(1_800_000_001, 42),
+	}
+	data, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got taskList
+	if err := got.UnmarshalBinary(data); err != nil {
+		t.Fatalf("UnmarshalBinary: %v", err)
+	}
+	if len(got.Tasks) != 2 || got.Source != want.Source || !got.LoadedAt.Equal(want.LoadedAt) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want.Tasks {
+		g, w := got.Tasks[i], want.Tasks[i]
+		if g.ID != w.ID || g.Title != w.Title || !g.UpdatedAt.Equal(w.UpdatedAt) {
+			t.Errorf("task %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	for _, bad := range [][]byte{nil, data[:len(data)-1], append(append([]byte(nil), data...), 0), {0xff, 0xff, 0xff, 0xff, 0x0f}, []byte(`{"tasks":[]}`)} {
+		if err := new(taskList).UnmarshalBinary(bad); err == nil {
+			t.Errorf("UnmarshalBinary(%q) succeeded, want an error", bad)
+		}
+	}
 }
