@@ -82,7 +82,7 @@ func TestNewWritesApp(t *testing.T) {
 			t.Errorf("%s: content differs from the generator's", f.Path)
 		}
 	}
-	for _, want := range []string{"cd shop", "go run .", "go test ./...", "heroku addons:create memcachier:dev"} {
+	for _, want := range []string{"cd shop", "go run .", "go test ./...", "heroku addons:create memcachier:dev", "heroku addons:create heroku-postgresql:essential-0", "go run . migrate"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("next steps do not mention %q:\n%s", want, stdout)
 		}

@@ -87,15 +87,18 @@ func runNew(ctx context.Context, stdout io.Writer, name string, f newFlags) erro
 func printNextSteps(w io.Writer, t generate.Target, n int) {
 	fmt.Fprintf(w, `Wrote %d files for %s in %s.
 
-Run it locally (no services needed; set MEMCACHIER_SERVERS to use memcached):
+Run it locally (no services needed; set MEMCACHIER_SERVERS to use memcached,
+and DATABASE_URL, then "go run . migrate", to keep the tasks in PostgreSQL):
   cd %s
   go run .          # http://localhost:5000
   go test ./...
 
-Deploy to Heroku with MemCachier:
+Deploy to Heroku with MemCachier and Heroku Postgres (the Procfile's release
+line runs the migrations on every deploy):
   git init && git add -A && git commit -m "Create %s"
   heroku create
   heroku addons:create memcachier:dev
+  heroku addons:create heroku-postgresql:essential-0
   heroku config:set SESSION_SECRET=$(openssl rand -hex 32)
   git push heroku HEAD:main
 `, n, t.Options.Module, t.Dir, t.Dir, t.Options.Name())
