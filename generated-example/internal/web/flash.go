@@ -1,12 +1,9 @@
 package web
 
 import (
-	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/echocache/scaffold/generated-example/internal/session"
 )
 
 // flashCookie carries a one-time message to the next page this visitor
@@ -15,15 +12,7 @@ const flashCookie = "flash"
 
 // setFlash stores msg for the visitor's next page.
 func setFlash(c echo.Context, msg string) {
-	c.SetCookie(&http.Cookie{
-		Name:     flashCookie,
-		Value:    url.QueryEscape(msg),
-		Path:     "/",
-		MaxAge:   60,
-		HttpOnly: true,
-		Secure:   session.IsHTTPS(c.Request()),
-		SameSite: http.SameSiteLaxMode,
-	})
+	c.SetCookie(newCookie(c.Request(), flashCookie, url.QueryEscape(msg), 60))
 }
 
 // takeFlash returns the visitor's message, if any, and clears it. The
@@ -34,14 +23,7 @@ func takeFlash(c echo.Context) string {
 	if err != nil {
 		return ""
 	}
-	c.SetCookie(&http.Cookie{
-		Name:     flashCookie,
-		Path:     "/",
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   session.IsHTTPS(c.Request()),
-		SameSite: http.SameSiteLaxMode,
-	})
+	c.SetCookie(newCookie(c.Request(), flashCookie, "", -1))
 	c.Response().Header().Set("Cache-Control", "no-store")
 	msg, err := url.QueryUnescape(cookie.Value)
 	if err != nil {
