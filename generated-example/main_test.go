@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -13,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,7 +97,7 @@ func TestRunWithMemcachedDownAtStartup(t *testing.T) {
 // line, without the password, and the app serves pages as cache misses.
 func TestRunWithWrongPassword(t *testing.T) {
 	srv := memcachedtest.Start(t, "-Y", memcachedtest.WriteAuthFile(t, "app", "right-password"))
-	var logs syncBuffer
+	var logs memcachedtest.LogBuffer
 	base, shutdown := startAppLogging(t, map[string]string{
 		"MEMCACHIER_SERVERS":  srv.Addr,
 		"MEMCACHIER_USERNAME": "app",
@@ -137,24 +134,6 @@ func addTask(t *testing.T, base, title string) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the app's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestRunRejectsBadConfig(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"PORT": "not-a-port"},
@@ -183,7 +162,7 @@ func TestUnknownCommand(t *testing.T) {
 // from an empty database, then again with nothing to do. Without
 // DATABASE_URL there is nothing to migrate, and that is not an error.
 func TestMigrate(t *testing.T) {
-	var logs syncBuffer
+	var logs memcachedtest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	if err := dispatch(context.Background(), []string{"migrate"}, func(string) string { return "" }, logger); err != nil {
 		t.Errorf("migrate without DATABASE_URL: %v", err)
@@ -195,7 +174,7 @@ func TestMigrate(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": postgres.Database(t)}
 	getenv := func(k string) string { return env[k] }
 	for i, want := range []string{"migrate: applied", "schema is up to date"} {
-		logs = syncBuffer{}
+		logs = memcachedtest.LogBuffer{}
 		if err := dispatch(context.Background(), []string{"migrate"}, getenv, logger); err != nil {
 			t.Fatalf("migrate run %d: %v", i+1, err)
 		}
@@ -208,7 +187,7 @@ func TestMigrate(t *testing.T) {
 // TestRunRefusesMissingSchema: the web process does not migrate; it stops
 // with one line that says what to run.
 func TestRunRefusesMissingSchema(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": postgres.Database(t), "PORT": strconv.Itoa(freePort(t))}
+	env := map[string]string{"DATABASE_URL": postgres.Database(t), "PORT": strconv.Itoa(memcachedtest.FreePort(t))}
 	err := run(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	want := `database schema is at version 0, want 1: run "generated-example migrate"`
 	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
@@ -372,7 +351,7 @@ func TestRunWithPostgresDown(t *testing.T) {
 	}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs memcachedtest.LogBuffer
 	base, shutdown := startAppLogging(t, map[string]string{"DATABASE_URL": dbURL}, &logs)
 	addTask(t, base, "stored before")
 	get(t, base+"/")
@@ -458,7 +437,7 @@ func startApp(t *testing.T, env map[string]string) (base string, shutdown func()
 // startAppLogging is startApp with the app's logs written to logs.
 func startAppLogging(t *testing.T, env map[string]string, logs io.Writer) (base string, shutdown func() error) {
 	t.Helper()
-	port := freePort(t)
+	port := memcachedtest.FreePort(t)
 	full := map[string]string{"PORT": strconv.Itoa(port)}
 	for k, v := range env {
 		full[k] = v
@@ -516,15 +495,4 @@ func get(t *testing.T, url string) (body, xcache string) {
 		t.Fatalf("GET %s: status %d, want 200", url, resp.StatusCode)
 	}
 	return string(data), resp.Header.Get("X-Cache")
-}
-
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -215,8 +215,8 @@ func testCounters(t *testing.T, c *Cache) {
 // reached the server would end in a timeout, not ErrTooLarge), and is
 // counted and logged like any value the cache failed to keep.
 func TestTooLargeBeforeIO(t *testing.T) {
-	var log logBuffer
-	c := newMemcachedCache(t, fastOptions(memcachedtest.StartSilent(t)), log.logger())
+	var log memcachedtest.LogBuffer
+	c := newMemcachedCache(t, fastOptions(memcachedtest.StartSilent(t)), log.Logger())
 	if err := c.Set("big", make([]byte, 2<<20), 0); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
 	}

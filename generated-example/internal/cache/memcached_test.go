@@ -31,9 +31,9 @@ func TestAuthMemcachedForm(t *testing.T) {
 		t.Error("Authenticated() = false after the server took the credentials")
 	}
 
-	var logs logBuffer
+	var logs memcachedtest.LogBuffer
 	opts.Password = "wrong-password"
-	bad := newMemcachedCache(t, opts, logs.logger())
+	bad := newMemcachedCache(t, opts, logs.Logger())
 	err := bad.Ping()
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("ping with a bad password: got %v, want ErrAuth", err)
@@ -290,9 +290,9 @@ func TestFailoverUnderLoad(t *testing.T) {
 		srvs = append(srvs, s)
 		addrs = append(addrs, s.Addr)
 	}
-	var logs logBuffer
+	var logs memcachedtest.LogBuffer
 	opts := fastOptions(addrs...)
-	c := newMemcachedCache(t, opts, logs.logger())
+	c := newMemcachedCache(t, opts, logs.Logger())
 	r := c.backend.(*memcached).ring
 
 	const nkeys = 300
@@ -377,8 +377,8 @@ func TestFailoverUnderLoad(t *testing.T) {
 // operations produce a handful of log lines, not one each.
 func TestOutageLogsAreBounded(t *testing.T) {
 	srv := memcachedtest.Start(t)
-	var logs logBuffer
-	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.logger())
+	var logs memcachedtest.LogBuffer
+	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.Logger())
 	srv.Stop()
 	for i := 0; i < 5000; i++ {
 		c.Get("k")

@@ -48,7 +48,7 @@ func Start(tb testing.TB, extraArgs ...string) *Server {
 	// Another process can take the free port between our check and
 	// memcached's bind, so try a few ports.
 	for attempt := 0; attempt < 5; attempt++ {
-		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(freePort(tb)), tb: tb, bin: bin, args: extraArgs}
+		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(FreePort(tb)), tb: tb, bin: bin, args: extraArgs}
 		if lastErr = s.start(); lastErr == nil {
 			tb.Cleanup(s.Stop)
 			return s
@@ -207,16 +207,6 @@ func WriteAuthFile(tb testing.TB, user, password string) string {
 		tb.Fatal(err)
 	}
 	return path
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Stats returns the server's general statistics ("stats" command), such as

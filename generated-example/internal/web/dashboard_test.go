@@ -65,7 +65,7 @@ func TestCacheDashboard(t *testing.T) {
 // probe has put it back.
 func TestCacheDashboardServers(t *testing.T) {
 	a, b := memcachedtest.Start(t), memcachedtest.Start(t)
-	logger := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{
 		Servers:      []string{a.Addr, b.Addr},
 		RetryTimeout: 200 * time.Millisecond,

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,9 +24,9 @@ import (
 
 // newTestServer returns a Server on an in-memory cache and a buffer that
 // collects its logs.
-func newTestServer(t *testing.T, cfg config.Config) (*Server, *syncBuffer) {
+func newTestServer(t *testing.T, cfg config.Config) (*Server, *memcachedtest.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &memcachedtest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	return newServerWithCache(t, cfg, cache.NewMemory(0, logger), logger), logs
 }
@@ -53,7 +51,7 @@ func caches(t *testing.T) map[string]func(t *testing.T) *Server {
 			return s
 		},
 		"memcached": func(t *testing.T) *Server {
-			logger := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+			logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
 			c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}}, logger)
 			if err != nil {
 				t.Fatal(err)
@@ -399,7 +397,7 @@ func (*unavailableStore) Add(context.Context, string) (tasks.Task, error) {
 // TestStoreUnavailableIs503: a request that needs a store that is down
 // gets a plain 503, logged once, and other pages are not affected.
 func TestStoreUnavailableIs503(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &memcachedtest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	c := cache.NewMemory(0, logger)
 	sessions := session.NewStore(c, session.Options{}, []byte(strings.Repeat("k", 32)))
@@ -480,7 +478,7 @@ func TestHeadOnCachedView(t *testing.T) {
 
 func TestServesWithMemcachedDown(t *testing.T) {
 	srv := memcachedtest.Start(t)
-	logger := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond}, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -557,24 +555,6 @@ func TestRequestLogLine(t *testing.T) {
 			t.Errorf("log %q does not contain %s", line, want)
 		}
 	}
-}
-
-// syncBuffer collects logs written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestTaskListBinary(t *testing.T) {
