@@ -104,13 +104,15 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	st := state(r).get(name)
 	st.created = s.now()
 
-	cookie, err := r.Cookie(name)
-	if err != nil {
-		return sess, nil
-	}
-	var id []byte
-	if err := securecookie.DecodeMulti(name, cookie.Value, &id, s.codecs...); err != nil {
-		return sess, nil
+	id := st.cookieID // set when Middleware already checked the signature
+	if id == nil {
+		cookie, err := r.Cookie(name)
+		if err != nil {
+			return sess, nil
+		}
+		if err := securecookie.DecodeMulti(name, cookie.Value, &id, s.codecs...); err != nil {
+			return sess, nil
+		}
 	}
 	data, ok := s.cache.Get(entryKey(string(id)))
 	if !ok {
@@ -225,15 +227,18 @@ func (s *Store) encode(sess *sessions.Session, st *sessionState, now time.Time) 
 
 // hasSessionCookie reports whether r carries a cookie that one of the
 // store's codecs signed: a session cookie, whatever its name. The
-// signature covers the cookie's name, so no other cookie passes.
+// signature covers the cookie's name, so no other cookie passes. The IDs
+// it decodes are kept for New, which then need not check them again.
 func (s *Store) hasSessionCookie(r *http.Request) bool {
+	found := false
 	for _, c := range r.Cookies() {
 		var id []byte
 		if securecookie.DecodeMulti(c.Name, c.Value, &id, s.codecs...) == nil {
-			return true
+			state(r).get(c.Name).cookieID = id
+			found = true
 		}
 	}
-	return false
+	return found
 }
 
 // Regenerate gives the session a new ID, keeping its values; the old ID
@@ -331,8 +336,9 @@ type sessionState struct {
 	loaded   []byte // the entry as loaded or last saved, nil for a new session
 	loadedID string
 	created  time.Time
-	touch    bool // the idle timeout wants the entry refreshed
-	hooked   bool // Get has arranged for the session to be saved
+	touch    bool   // the idle timeout wants the entry refreshed
+	hooked   bool   // Get has arranged for the session to be saved
+	cookieID []byte // the ID in the request's cookie, once its signature is checked
 }
 
 type stateKey struct{}
