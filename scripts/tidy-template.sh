@@ -14,6 +14,6 @@ module=example.com/tidy/app
 
 go run ./cmd/scaffold new "$tmp/app" --module "$module" >/dev/null
 (cd "$tmp/app" && go mod tidy)
-sed "s|^module $module\$|module [[.Module]]|" "$tmp/app/go.mod" > templates/go.mod.tmpl
-cp "$tmp/app/go.sum" templates/go.sum.tmpl
-echo "updated templates/go.mod.tmpl and templates/go.sum.tmpl"
+sed "s|^module $module\$|module [[.Module]]|" "$tmp/app/go.mod" > templates/app/go.mod.tmpl
+cp "$tmp/app/go.sum" templates/app/go.sum.tmpl
+echo "updated templates/go.mod.tmpl and templates/app/go.sum.tmpl"

@@ -59,7 +59,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 
 func expectedFiles(t *testing.T, module string) []generate.File {
 	t.Helper()
-	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: module})
+	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: module, Demo: true, Sessions: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,11 @@ import (
 
 // newFlags are the flags of "scaffold new".
 type newFlags struct {
-	module string
-	force  bool
-	dryRun bool
+	module     string
+	force      bool
+	dryRun     bool
+	noDemo     bool
+	noSessions bool
 }
 
 func newNewCommand(stdout io.Writer) *cobra.Command {
@@ -55,6 +57,8 @@ run wrote are removed and the ones it replaced are restored.`,
 	cmd.Flags().StringVar(&f.module, "module", "", "module path of the new app (default: derived from NAME)")
 	cmd.Flags().BoolVar(&f.force, "force", false, "write into a non-empty directory, replacing only the app's own files")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written and write nothing")
+	cmd.Flags().BoolVar(&f.noDemo, "no-demo", false, "leave out the task list demo and its database: a home page to replace with your own routes")
+	cmd.Flags().BoolVar(&f.noSessions, "no-sessions", false, "leave out server-side sessions and the demo's log-in pages")
 	return cmd
 }
 
@@ -63,7 +67,10 @@ func runNew(ctx context.Context, stdout io.Writer, name string, f newFlags) erro
 	if err != nil {
 		return err
 	}
-	files, err := generate.Generate(scaffold.Templates(), target.Options)
+	opts := target.Options
+	opts.Demo = !f.noDemo
+	opts.Sessions = !f.noSessions
+	files, err := generate.Generate(scaffold.Templates(), opts)
 	if err != nil {
 		return fmt.Errorf("render templates: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"go/format"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -21,6 +22,53 @@ import (
 type Options struct {
 	// Module is the Go module path of the new app, such as github.com/acme/shop.
 	Module string
+	// Demo includes the task list: the demo of every caching layer, its
+	// PostgreSQL store and migrations. Without it the app has a home page
+	// to replace with the user's own routes.
+	Demo bool
+	// Sessions includes server-side sessions kept in the cache, with the
+	// demo's log-in pages.
+	Sessions bool
+}
+
+// features are the optional parts of an app, as layer names spell them.
+var features = []string{"demo", "sessions"}
+
+// has reports whether the app includes the named feature.
+func (o Options) has(feature string) bool {
+	switch feature {
+	case "demo":
+		return o.Demo
+	case "sessions":
+		return o.Sessions
+	}
+	panic("generate: unknown feature " + feature)
+}
+
+// baseLayer is the layer that every app includes.
+const baseLayer = "app"
+
+// includes reports whether the app includes the template tree's top-level
+// directory layer. The base layer is in every app. Any other layer's name
+// is a list of conditions joined by "+", each a feature or "no-" and a
+// feature, and the layer is in the app when every condition holds:
+// "sessions" with sessions, "no-demo" without the demo, "demo+sessions"
+// only with both.
+func (o Options) includes(layer string) (bool, error) {
+	if layer == baseLayer {
+		return true, nil
+	}
+	in := true
+	for _, cond := range strings.Split(layer, "+") {
+		feature, negated := strings.CutPrefix(cond, "no-")
+		if !slices.Contains(features, feature) {
+			return false, fmt.Errorf("template layer %q: %q is not a feature (want %s, or no- and one of them)", layer, cond, strings.Join(features, ", "))
+		}
+		if o.has(feature) == negated {
+			in = false
+		}
+	}
+	return in, nil
 }
 
 // Name is the app's name: the last element of the module path, skipping a
@@ -68,53 +116,93 @@ type File struct {
 // templateSuffix marks files that are rendered rather than copied.
 const templateSuffix = ".tmpl"
 
-// Generate renders every file of the template tree tmpl for opts and returns
-// the files sorted by path. Go files are gofmt-formatted. An error means the
-// template tree itself is broken (a parse error, a missing field, Go that does
-// not format), never that the user's input was bad: [Resolve] checks that.
+// Generate renders the template tree tmpl for opts and returns the files
+// sorted by path. Go files are gofmt-formatted. An error means the template
+// tree itself is broken (a parse error, a missing field, Go that does not
+// format, two layers writing one file), never that the user's input was
+// bad: [Resolve] checks that.
+//
+// Each top-level directory of tmpl is a layer (see the README's "Working on
+// scaffold"): the files of the layers that opts includes are merged, each
+// at its path inside its layer. An optional feature is whole files, never
+// a condition inside Go code: Go templates substitute values only, and
+// other text files may also test .Demo and .Sessions.
 func Generate(tmpl fs.FS, opts Options) ([]File, error) {
 	data := struct {
-		Module  string
-		Name    string
-		RepoURL string
-	}{opts.Module, opts.Name(), opts.RepoURL()}
+		Module   string
+		Name     string
+		RepoURL  string
+		Demo     bool
+		Sessions bool
+	}{opts.Module, opts.Name(), opts.RepoURL(), opts.Demo, opts.Sessions}
 
+	layers, err := fs.ReadDir(tmpl, ".")
+	if err != nil {
+		return nil, err
+	}
 	var files []File
-	err := fs.WalkDir(tmpl, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for _, layer := range layers {
+		if !layer.IsDir() {
+			return nil, fmt.Errorf("template tree: %s is outside every layer", layer.Name())
 		}
-		src, err := fs.ReadFile(tmpl, p)
+		in, err := opts.includes(layer.Name())
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out := p
-		if strings.HasSuffix(p, templateSuffix) {
-			out = strings.TrimSuffix(p, templateSuffix)
-			src, err = render(p, src, data)
+		if !in {
+			continue
+		}
+		sub, err := fs.Sub(tmpl, layer.Name())
+		if err != nil {
+			return nil, err
+		}
+		err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			f, err := renderFile(sub, path.Join(layer.Name(), p), p, data)
 			if err != nil {
 				return err
 			}
+			files = append(files, f)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if path.Ext(out) == ".go" {
-			src, err = format.Source(src)
-			if err != nil {
-				return fmt.Errorf("template %s: gofmt: %w", p, err)
-			}
-		}
-		files = append(files, File{Path: out, Data: src, Mode: modeFor(out)})
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	for i := 1; i < len(files); i++ {
 		if files[i].Path == files[i-1].Path {
-			return nil, fmt.Errorf("template tree writes %s twice", files[i].Path)
+			return nil, fmt.Errorf("template tree writes %s twice: two layers of this app hold it", files[i].Path)
 		}
 	}
 	return files, nil
+}
+
+// renderFile reads the file p of a layer, renders it when it is a template
+// and formats it when it is Go. name is its path in the template tree, for
+// errors.
+func renderFile(layer fs.FS, name, p string, data any) (File, error) {
+	src, err := fs.ReadFile(layer, p)
+	if err != nil {
+		return File{}, err
+	}
+	out := p
+	if strings.HasSuffix(p, templateSuffix) {
+		out = strings.TrimSuffix(p, templateSuffix)
+		src, err = render(name, src, data)
+		if err != nil {
+			return File{}, err
+		}
+	}
+	if path.Ext(out) == ".go" {
+		src, err = format.Source(src)
+		if err != nil {
+			return File{}, fmt.Errorf("template %s: gofmt: %w", name, err)
+		}
+	}
+	return File{Path: out, Data: src, Mode: modeFor(out)}, nil
 }
 
 // render executes one template file. The [[ ]] delimiters leave the app's own

@@ -26,7 +26,7 @@ const exampleDir = "../../generated-example"
 
 func generateExample(t *testing.T) []generate.File {
 	t.Helper()
-	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: generate.ExampleModule})
+	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: generate.ExampleModule, Demo: true, Sessions: true})
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -154,7 +154,7 @@ func TestGoFiles(t *testing.T) {
 // name, unexpanded placeholders, markers that the code is not finished or
 // not to be edited.
 func TestReadsAsHandWritten(t *testing.T) {
-	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: "github.com/acme/shop"})
+	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: "github.com/acme/shop", Demo: true, Sessions: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,14 +268,14 @@ func TestGenerateRejectsBrokenTemplates(t *testing.T) {
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {
-			fsys := fstest.MapFS{"x.txt.tmpl": {Data: []byte(src)}}
+			fsys := fstest.MapFS{"app/x.txt.tmpl": {Data: []byte(src)}}
 			if _, err := generate.Generate(fsys, generate.Options{Module: "shop"}); err == nil {
 				t.Error("Generate succeeded, want an error")
 			}
 		})
 	}
 	t.Run("Go that does not format", func(t *testing.T) {
-		if _, err := generate.Generate(fstest.MapFS{"main.go.tmpl": {Data: []byte("package main\nfunc {")}}, generate.Options{Module: "shop"}); err == nil {
+		if _, err := generate.Generate(fstest.MapFS{"app/main.go.tmpl": {Data: []byte("package main\nfunc {")}}, generate.Options{Module: "shop"}); err == nil {
 			t.Error("Generate succeeded, want an error")
 		}
 	})
