@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"go/format"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -170,9 +172,12 @@ func TestReadsAsHandWritten(t *testing.T) {
 
 // TestTemplatesAreScalar enforces that Go templates only substitute
 // values: an optional feature is a whole file, never an {{if}} in Go code.
+// Other text files (README, app.json, go.mod…) may also keep or drop
+// lines by feature.
 func TestTemplatesAreScalar(t *testing.T) {
 	action := regexp.MustCompile(`\[\[(.*?)\]\]`)
-	allowed := map[string]bool{".Module": true, ".Name": true, ".RepoURL": true}
+	scalar := map[string]bool{".Module": true, ".Name": true, ".RepoURL": true}
+	feature := regexp.MustCompile(`^(if|else if) (\.Demo|\.Sessions|not \.Demo|not \.Sessions|and \.Demo \.Sessions|or \.Demo \.Sessions)$|^else$|^end$`)
 	err := fs.WalkDir(scaffold.Templates(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tmpl") {
 			return err
@@ -181,15 +186,77 @@ func TestTemplatesAreScalar(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		isGo := strings.HasSuffix(p, ".go.tmpl")
 		for _, m := range action.FindAllStringSubmatch(string(data), -1) {
-			if !allowed[strings.TrimSpace(m[1])] {
-				t.Errorf("%s: template action %q; only %v are allowed", p, m[0], allowed)
+			a := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(m[1], "-"), "-"))
+			switch {
+			case scalar[a]:
+			case !isGo && feature.MatchString(a):
+			case isGo:
+				t.Errorf("%s: template action %q; Go templates may only substitute %v", p, m[0], scalar)
+			default:
+				t.Errorf("%s: template action %q; only %v and conditions on .Demo and .Sessions are allowed", p, m[0], scalar)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFeatureCombinations generates the app for every combination of
+// features: no two layers write one file, the output is the same from run
+// to run, and each feature's files come and go with it.
+func TestFeatureCombinations(t *testing.T) {
+	for _, demo := range []bool{true, false} {
+		for _, sessions := range []bool{true, false} {
+			opts := generate.Options{Module: "github.com/acme/shop", Demo: demo, Sessions: sessions}
+			t.Run(fmt.Sprintf("demo=%t,sessions=%t", demo, sessions), func(t *testing.T) {
+				first, err := generate.Generate(scaffold.Templates(), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := generate.Generate(scaffold.Templates(), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(first, again) {
+					t.Error("two runs with the same options differ")
+				}
+				paths := make(map[string]string)
+				var all strings.Builder
+				for _, f := range first {
+					paths[f.Path] = string(f.Data)
+					all.Write(f.Data)
+				}
+				for path, want := range map[string]bool{
+					"internal/tasks/tasks.go":     demo,
+					"internal/pgtest/pgtest.go":   demo,
+					"browser_test.go":             demo,
+					"internal/web/home.go":        !demo,
+					"internal/session/session.go": sessions,
+					"internal/web/sessions.go":    sessions,
+					"browser_login_test.go":       demo && sessions,
+				} {
+					if _, got := paths[path]; got != want {
+						t.Errorf("%s written: %t, want %t", path, got, want)
+					}
+				}
+				for text, want := range map[string]bool{
+					"SESSION_SECRET":            sessions,
+					"gorilla/sessions":          sessions,
+					"DATABASE_URL":              demo,
+					"jackc/pgx":                 demo,
+					"heroku-postgresql":         demo,
+					"release: bin/shop migrate": demo,
+				} {
+					if got := strings.Contains(all.String(), text); got != want {
+						t.Errorf("%q in the app: %t, want %t", text, got, want)
+					}
+				}
+			})
+		}
 	}
 }
 
