@@ -195,7 +195,6 @@ func startFullApp(t *testing.T) string {
 	base, shutdown := startApp(t, map[string]string{
 		"MEMCACHIER_SERVERS": mc.Addr,
 		"DATABASE_URL":       migratedDatabase(t),
-		"SESSION_SECRET":     strings.Repeat("b", 32),
 	})
 	t.Cleanup(func() { shutdown() })
 	return base
@@ -242,36 +241,6 @@ func TestBrowserTasks(t *testing.T) {
 	visit(t, ctx, base+"/")
 	if resp := visit(t, ctx, base+"/"); header(resp, "X-Cache") != "HIT" {
 		t.Errorf("a reload without changes: X-Cache %q, want HIT", header(resp, "X-Cache"))
-	}
-}
-
-// TestBrowserLogin logs in and out from the header and sees every page
-// follow: the home page is rendered for the logged-in visitor, not served
-// from the shared cache.
-func TestBrowserLogin(t *testing.T) {
-	base := startFullApp(t)
-	ctx := newPage(t)
-	const loggedIn = "Logged in as demo visitor"
-
-	visit(t, ctx, base+"/")
-	if n := count(t, ctx, `header form[action="/session/login"]`); n != 1 || strings.Contains(text(t, ctx), loggedIn) {
-		t.Fatalf("before logging in the header has %d Log in buttons:\n%s", n, text(t, ctx))
-	}
-	click(t, ctx, `header form[action="/session/login"] button`)
-	if page := text(t, ctx); !strings.Contains(page, loggedIn) {
-		t.Fatalf("after logging in:\n%s", page)
-	}
-	resp := visit(t, ctx, base+"/")
-	if page := text(t, ctx); !strings.Contains(page, loggedIn) || header(resp, "X-Cache") != "BYPASS" {
-		t.Errorf("home page when logged in: X-Cache %q, want BYPASS and the name in the header:\n%s", header(resp, "X-Cache"), page)
-	}
-	click(t, ctx, `header form[action="/session/logout"] button`)
-	if page := text(t, ctx); strings.Contains(page, loggedIn) || count(t, ctx, `header form[action="/session/login"]`) != 1 {
-		t.Errorf("after logging out:\n%s", page)
-	}
-	visit(t, ctx, base+"/")
-	if page := text(t, ctx); strings.Contains(page, loggedIn) {
-		t.Errorf("home page after logging out still shows the name:\n%s", page)
 	}
 }
 

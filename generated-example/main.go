@@ -3,16 +3,10 @@
 // It reads its configuration from the environment (see README.md), listens
 // on $PORT (5000 by default) and shuts down gracefully on SIGTERM, which is
 // how Heroku stops a dyno.
-//
-// With the argument "migrate" it applies the database migrations instead,
-// and exits: the Procfile's release line runs it on every Heroku deploy,
-// before the new web processes start.
 package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,15 +15,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
-	"github.com/echocache/scaffold/generated-example/internal/session"
-	"github.com/echocache/scaffold/generated-example/internal/tasks"
-	"github.com/echocache/scaffold/generated-example/internal/web"
 )
 
 // shutdownTimeout is how long in-flight requests get to finish after
@@ -46,86 +36,9 @@ func main() {
 	}
 }
 
-// dispatch runs the command that args name: none serves the app, and
-// "migrate" applies the database migrations.
-func dispatch(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger) error {
-	switch {
-	case len(args) == 0:
-		return run(ctx, getenv, logger)
-	case len(args) == 1 && args[0] == "migrate":
-		return migrate(ctx, getenv, logger)
-	}
-	return fmt.Errorf("unknown command %q: run with no arguments to serve, or with \"migrate\" to apply the database migrations", strings.Join(args, " "))
-}
-
-// migrate applies the migrations that DATABASE_URL's database lacks, and
-// does nothing when it is up to date. Without DATABASE_URL the tasks are in
-// memory: there is nothing to migrate, and that is not an error, so a
-// deploy without a database still passes its release phase.
-func migrate(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	if cfg.DatabaseURL == "" {
-		logger.Info("migrate: nothing to do: DATABASE_URL is not set, so the tasks are kept in memory")
-		return nil
-	}
-	db, err := openPostgres(cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	applied, err := db.Migrate(ctx)
-	for _, r := range applied {
-		logger.Info("migrate: applied", "migration", r.Source.Path, "duration", r.Duration)
-	}
-	if err != nil {
-		return err
-	}
-	if len(applied) == 0 {
-		logger.Info("migrate: the database schema is up to date")
-	}
-	return nil
-}
-
-// run builds the app from the environment and serves until ctx is done.
-func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	if cfg.SessionSecret == "" {
-		cfg.SessionSecret = randomSecret()
-		logger.Warn("SESSION_SECRET is not set: using a random secret known to this process only, so sessions end when it restarts and are rejected by any other instance; set SESSION_SECRET (openssl rand -hex 32) before running more than one")
-	}
-
-	store, err := newCache(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	var previous [][]byte
-	for _, secret := range cfg.SessionPreviousSecrets {
-		previous = append(previous, []byte(secret))
-	}
-	sessions := session.NewStore(store, session.Options{
-		MaxAge:          cfg.SessionMaxAge,
-		IdleTimeout:     cfg.SessionIdleTimeout,
-		AbsoluteTimeout: cfg.SessionAbsoluteTimeout,
-	}, []byte(cfg.SessionSecret), previous...)
-
-	taskStore, closeTasks, err := newTaskStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer closeTasks()
-
-	handler, err := web.NewServer(cfg, store, taskStore, sessions, logger)
-	if err != nil {
-		return err
-	}
+// serve serves handler on cfg.Port until ctx is done, then gives
+// in-flight requests shutdownTimeout to finish.
+func serve(ctx context.Context, cfg config.Config, handler http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: handler,
 		// Explicit timeouts: the zero values mean "wait forever", which lets
@@ -193,51 +106,4 @@ func newCache(cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
 		logger.Info("cache: memcached (MEMCACHIER_SERVERS is set)", "servers", len(cfg.MemcachedServers), "authenticated", c.Authenticated(), "near_cache_ttl", cfg.NearCacheTTL)
 	}
 	return c, nil
-}
-
-// newTaskStore returns the PostgreSQL store when DATABASE_URL is set and
-// the in-memory one otherwise, and says which in one log line, with a
-// function that closes it. The web process never migrates: a database
-// whose schema is missing or behind stops it here. A database that does
-// not answer is not fatal: pages that need it get 503 until it is back.
-func newTaskStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (tasks.Store, func(), error) {
-	if cfg.DatabaseURL == "" {
-		logger.Info("tasks: in memory, for this process only (DATABASE_URL is not set)")
-		return tasks.NewMemory(), func() {}, nil
-	}
-	db, err := openPostgres(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	var schemaErr *tasks.SchemaError
-	switch err := db.CheckSchema(ctx); {
-	case errors.As(err, &schemaErr):
-		db.Close()
-		return nil, nil, fmt.Errorf(`%w: run "generated-example migrate" (locally: go run . migrate)`, err)
-	case errors.Is(err, tasks.ErrUnavailable):
-		logger.Error("tasks: PostgreSQL is not answering, so its schema is unchecked; pages that need it get 503 until it does", "err", err)
-	case err != nil:
-		db.Close()
-		return nil, nil, err
-	default:
-		logger.Info("tasks: PostgreSQL (DATABASE_URL is set)")
-	}
-	return db, db.Close, nil
-}
-
-func openPostgres(cfg config.Config) (*tasks.Postgres, error) {
-	return tasks.OpenPostgres(tasks.PostgresOptions{
-		URL:            cfg.DatabaseURL,
-		MaxConns:       cfg.DatabaseMaxConns,
-		ConnectTimeout: cfg.DatabaseConnectTimeout,
-		Timeout:        cfg.DatabaseTimeout,
-	})
-}
-
-// randomSecret returns 32 random bytes, hex-encoded. crypto/rand.Read
-// never fails: it crashes the program rather than return weak bytes.
-func randomSecret() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,78 @@ func TestNewWritesApp(t *testing.T) {
 	}
 	if leftovers, _ := filepath.Glob("shop/.scaffold-*"); len(leftovers) > 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
+
+// TestNewFeatureFlags: --no-demo and --no-sessions write exactly the
+// generator's files for those options, and the next steps name only the
+// services and settings that app uses.
+func TestNewFeatureFlags(t *testing.T) {
+	tests := []struct {
+		flags     []string
+		opts      generate.Options
+		want, not []string
+	}{
+		{
+			flags: []string{"--no-demo"},
+			opts:  generate.Options{Module: "shop", Sessions: true},
+			want:  []string{"SESSION_SECRET", "memcachier:dev"},
+			not:   []string{"postgres", "migrate", "DATABASE_URL"},
+		},
+		{
+			flags: []string{"--no-sessions"},
+			opts:  generate.Options{Module: "shop", Demo: true},
+			want:  []string{"heroku-postgresql:essential-0", "go run . migrate"},
+			not:   []string{"SESSION_SECRET"},
+		},
+		{
+			flags: []string{"--no-demo", "--no-sessions"},
+			opts:  generate.Options{Module: "shop"},
+			want:  []string{"memcachier:dev", "git push heroku HEAD:main"},
+			not:   []string{"SESSION_SECRET", "postgres", "migrate"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			stdout, _, err := runCLI(t, append([]string{"new", "shop"}, tt.flags...)...)
+			if err != nil {
+				t.Fatalf("new: %v", err)
+			}
+			files, err := generate.Generate(scaffold.Templates(), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var written []string
+			err = filepath.WalkDir("shop", func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					written = append(written, filepath.ToSlash(strings.TrimPrefix(p, "shop"+string(filepath.Separator))))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(written) != len(files) {
+				t.Errorf("wrote %d files, want the generator's %d", len(written), len(files))
+			}
+			for _, f := range files {
+				data, err := os.ReadFile(filepath.Join("shop", f.Path))
+				if err != nil || !bytes.Equal(data, f.Data) {
+					t.Errorf("%s: not the generator's content (%v)", f.Path, err)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("next steps do not mention %q:\n%s", w, stdout)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(stdout, n) {
+					t.Errorf("next steps mention %q, which this app does not use:\n%s", n, stdout)
+				}
+			}
+		})
 	}
 }
 

@@ -4,15 +4,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // TestFlagMatrix generates an app for every supported combination of NAME
-// form and flags, then builds, vets and tests each one with the go command,
-// and installs it the way Heroku's buildpack does to check that the
-// Procfile runs the binary that gets built. The build cache is shared, so
-// only the first case compiles the dependencies.
+// form and flags, every combination of features included, then checks
+// that go.mod and go.sum are exactly what "go mod tidy" writes, builds,
+// vets and tests each one with the go command, and installs it the way
+// Heroku's buildpack does to check that the Procfile runs the binary that
+// gets built. The build cache is shared, so only the first case compiles
+// the dependencies.
 func TestFlagMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests several generated apps; skipped with -short")
@@ -24,6 +27,9 @@ func TestFlagMatrix(t *testing.T) {
 		dir   string
 	}{
 		{name: "plain name", args: []string{"new", "shop"}, dir: "shop"},
+		{name: "--no-demo", args: []string{"new", "shop", "--no-demo"}, dir: "shop"},
+		{name: "--no-sessions", args: []string{"new", "shop", "--no-sessions"}, dir: "shop"},
+		{name: "--no-demo --no-sessions", args: []string{"new", "github.com/acme/api", "--no-demo", "--no-sessions"}, dir: "api"},
 		{name: "module path with dashes", args: []string{"new", "github.com/acme/my-shop"}, dir: "my-shop"},
 		{name: "major version with dots", args: []string{"new", "example.com/acme/shop.io/v2"}, dir: "shop.io"},
 		{name: "--module and a directory path", args: []string{"new", "./apps/web", "--module", "github.com/acme/web-app"}, dir: "apps/web"},
@@ -51,6 +57,7 @@ func TestFlagMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			gobin := filepath.Join(dir, "bin")
+			goCmd(t, dir, nil, "mod", "tidy", "-diff")
 			goCmd(t, dir, nil, "build", "./...")
 			goCmd(t, dir, nil, "vet", "./...")
 			goCmd(t, dir, nil, "test", "-count=1", "./...")
@@ -60,10 +67,14 @@ func TestFlagMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			procs := processes(t, string(procfile))
+			demo := !slices.Contains(tt.args, "--no-demo")
+			procs := processes(t, string(procfile), demo)
 			bin := procs["web"]
 			if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
 				t.Errorf("Procfile runs %s, which go install did not build: %v", bin, err)
+			}
+			if !demo {
+				return
 			}
 			if want := bin + " migrate"; procs["release"] != want {
 				t.Errorf("Procfile release = %q, want %q", procs["release"], want)
@@ -81,8 +92,9 @@ func TestFlagMatrix(t *testing.T) {
 }
 
 // processes parses a Procfile into its process types and commands, and
-// fails the test unless it holds exactly a web and a release process.
-func processes(t *testing.T, procfile string) map[string]string {
+// fails the test unless it holds exactly a web process, and a release
+// process when release is set.
+func processes(t *testing.T, procfile string, release bool) map[string]string {
 	t.Helper()
 	procs := make(map[string]string)
 	for _, line := range strings.Split(strings.TrimSpace(procfile), "\n") {
@@ -92,8 +104,12 @@ func processes(t *testing.T, procfile string) map[string]string {
 		}
 		procs[name] = strings.TrimSpace(command)
 	}
-	if len(procs) != 2 || procs["web"] == "" || procs["release"] == "" {
-		t.Fatalf("Procfile %q: want a web and a release process", procfile)
+	want := 1
+	if release {
+		want = 2
+	}
+	if len(procs) != want || procs["web"] == "" || release && procs["release"] == "" {
+		t.Fatalf("Procfile %q: want a web process, and a release process: %t", procfile, release)
 	}
 	return procs
 }

@@ -41,9 +41,16 @@ element is the module path unless --module says otherwise.
 The directory must not exist or be empty. --force writes into a non-empty
 directory: it replaces the files the app consists of and leaves every other
 file alone. If writing fails midway or is interrupted (Ctrl-C), the files this
-run wrote are removed and the ones it replaced are restored.`,
+run wrote are removed and the ones it replaced are restored.
+
+By default the app has everything: the task list demo (its data in
+PostgreSQL) and server-side sessions. --no-demo leaves out the task list and
+its database, for a home page to replace with your own routes; --no-sessions
+leaves out sessions and the demo's log-in pages. Either way the files that
+are left out are not there at all, and go.mod needs only what the app uses.`,
 		Example: `  scaffold new github.com/acme/shop
-  scaffold new ../shop --module github.com/acme/shop --dry-run`,
+  scaffold new ../shop --module github.com/acme/shop --dry-run
+  scaffold new github.com/acme/api --no-demo --no-sessions`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("new takes exactly one NAME (got %d): run scaffold new NAME, for example scaffold new github.com/acme/shop", len(args))
@@ -87,26 +94,42 @@ func runNew(ctx context.Context, stdout io.Writer, name string, f newFlags) erro
 	if err := writeFiles(ctx, target.Dir, files); err != nil {
 		return err
 	}
-	printNextSteps(stdout, target, len(files))
+	printNextSteps(stdout, target.Dir, opts, len(files))
 	return nil
 }
 
-func printNextSteps(w io.Writer, t generate.Target, n int) {
-	fmt.Fprintf(w, `Wrote %d files for %s in %s.
-
-Run it locally (no services needed; set MEMCACHIER_SERVERS to use memcached,
+// printNextSteps tells the user how to run, test and deploy the app they
+// got: only the services and settings its features use.
+func printNextSteps(w io.Writer, dir string, opts generate.Options, n int) {
+	fmt.Fprintf(w, "Wrote %d files for %s in %s.\n\n", n, opts.Module, dir)
+	if opts.Demo {
+		fmt.Fprint(w, `Run it locally (no services needed; set MEMCACHIER_SERVERS to use memcached,
 and DATABASE_URL, then "go run . migrate", to keep the tasks in PostgreSQL):
-  cd %s
+`)
+	} else {
+		fmt.Fprint(w, "Run it locally (no services needed; set MEMCACHIER_SERVERS to use memcached):\n")
+	}
+	fmt.Fprintf(w, `  cd %s
   go run .          # http://localhost:5000
   go test ./...
 
-Deploy to Heroku with MemCachier and Heroku Postgres (the Procfile's release
+`, dir)
+	if opts.Demo {
+		fmt.Fprint(w, `Deploy to Heroku with MemCachier and Heroku Postgres (the Procfile's release
 line runs the migrations on every deploy):
-  git init && git add -A && git commit -m "Create %s"
+`)
+	} else {
+		fmt.Fprint(w, "Deploy to Heroku with MemCachier:\n")
+	}
+	fmt.Fprintf(w, `  git init && git add -A && git commit -m "Create %s"
   heroku create
   heroku addons:create memcachier:dev
-  heroku addons:create heroku-postgresql:essential-0
-  heroku config:set SESSION_SECRET=$(openssl rand -hex 32)
-  git push heroku HEAD:main
-`, n, t.Options.Module, t.Dir, t.Dir, t.Options.Name())
+`, opts.Name())
+	if opts.Demo {
+		fmt.Fprintln(w, "  heroku addons:create heroku-postgresql:essential-0")
+	}
+	if opts.Sessions {
+		fmt.Fprintln(w, "  heroku config:set SESSION_SECRET=$(openssl rand -hex 32)")
+	}
+	fmt.Fprintln(w, "  git push heroku HEAD:main")
 }

@@ -243,9 +243,11 @@ func TestFeatureCombinations(t *testing.T) {
 						t.Errorf("%s written: %t, want %t", path, got, want)
 					}
 				}
+				if got := strings.Contains(paths["go.mod"], "gorilla/sessions"); got != sessions {
+					t.Errorf("gorilla/sessions in go.mod: %t, want %t", got, sessions)
+				}
 				for text, want := range map[string]bool{
 					"SESSION_SECRET":            sessions,
-					"gorilla/sessions":          sessions,
 					"DATABASE_URL":              demo,
 					"jackc/pgx":                 demo,
 					"heroku-postgresql":         demo,

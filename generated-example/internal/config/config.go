@@ -4,15 +4,11 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Config holds every setting the app reads from its environment.
@@ -50,36 +46,10 @@ type Config struct {
 	NearCacheTTL time.Duration
 	NearCacheMB  int
 
-	// SessionSecret signs session cookies (SESSION_SECRET). Empty means the
-	// caller makes up a random one, which logs everyone out on restart.
-	SessionSecret string
-	// SessionPreviousSecrets are older secrets whose cookies are still
-	// accepted (SESSION_PREVIOUS_SECRETS, comma-separated), for rotation.
-	SessionPreviousSecrets []string
-	// Session lifetime and optional timeouts (SESSION_MAX_AGE,
-	// SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT). Zero means the session
-	// package's default: 31 days, and no idle or absolute timeout.
-	SessionMaxAge          time.Duration
-	SessionIdleTimeout     time.Duration
-	SessionAbsoluteTimeout time.Duration
-
 	// MaxBodyBytes is the largest request body accepted, in bytes
 	// (MAX_BODY_BYTES); larger ones are answered 413. Zero means the web
 	// package's default.
 	MaxBodyBytes int64
-
-	// DatabaseURL is the PostgreSQL URL of the tasks' database
-	// (DATABASE_URL; Heroku Postgres sets it). Empty means the tasks are
-	// kept in memory. A URL without sslmode gets sslmode=require: TLS
-	// without certificate verification, which Heroku's servers need; a
-	// local server without TLS wants ?sslmode=disable in the URL.
-	DatabaseURL string
-	// Database pool size and timeouts (DATABASE_MAX_CONNS,
-	// DATABASE_CONNECT_TIMEOUT, DATABASE_TIMEOUT: per query). Zero means
-	// the tasks package's default: 4 connections, 2s, 3s.
-	DatabaseMaxConns       int
-	DatabaseConnectTimeout time.Duration
-	DatabaseTimeout        time.Duration
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
@@ -89,18 +59,12 @@ const DefaultPort = 5000
 // instances see a change within a second.
 const DefaultNearCacheTTL = time.Second
 
-// MinSecretLength is the shortest SESSION_SECRET accepted: 32 bytes, the
-// size of an HMAC-SHA256 key. Heroku's app.json generator makes 64.
-const MinSecretLength = 32
-
 // Load reads the configuration through getenv (os.Getenv in main, a map in
 // tests). It reports every problem it finds in one line.
 func Load(getenv func(string) string) (Config, error) {
 	var cfg Config
-	var problems []string
-	bad := func(format string, args ...any) {
-		problems = append(problems, fmt.Sprintf(format, args...))
-	}
+	var p problems
+	bad := p.add
 
 	cfg.Port = DefaultPort
 	if v := getenv("PORT"); v != "" {
@@ -136,17 +100,8 @@ func Load(getenv func(string) string) (Config, error) {
 		{"MEMCACHED_TIMEOUT", &cfg.MemcachedTimeout},
 		{"MEMCACHED_RETRY_TIMEOUT", &cfg.MemcachedRetryTimeout},
 		{"MEMCACHED_DEAD_TIMEOUT", &cfg.MemcachedDeadTimeout},
-		{"SESSION_MAX_AGE", &cfg.SessionMaxAge},
-		{"SESSION_IDLE_TIMEOUT", &cfg.SessionIdleTimeout},
-		{"SESSION_ABSOLUTE_TIMEOUT", &cfg.SessionAbsoluteTimeout},
 	} {
-		if v := getenv(d.name); v != "" {
-			parsed, err := time.ParseDuration(v)
-			if err != nil || parsed <= 0 {
-				bad("%s=%q is not a positive duration such as 750ms or 2s", d.name, v)
-			}
-			*d.dst = parsed
-		}
+		p.duration(getenv, d.name, d.dst)
 	}
 	for _, n := range []struct {
 		name string
@@ -182,92 +137,38 @@ func Load(getenv func(string) string) (Config, error) {
 		cfg.MaxBodyBytes = parsed
 	}
 
-	cfg.SessionSecret = getenv("SESSION_SECRET")
-	switch n := len(cfg.SessionSecret); {
-	case n == 0 && getenv("DYNO") != "":
-		// Every dyno must sign cookies with the same secret, or a session
-		// made on one is rejected by the next; a made-up secret cannot be.
-		bad("SESSION_SECRET is not set, and every dyno needs the same one: heroku config:set SESSION_SECRET=$(openssl rand -hex 32)")
-	case n > 0 && n < MinSecretLength:
-		bad("SESSION_SECRET is %d bytes, want at least %d (for example: openssl rand -hex 32)", n, MinSecretLength)
-	}
-	if v := getenv("SESSION_PREVIOUS_SECRETS"); v != "" {
-		for i, secret := range strings.Split(v, ",") {
-			if n := len(strings.TrimSpace(secret)); n < MinSecretLength {
-				bad("SESSION_PREVIOUS_SECRETS entry %d is %d bytes, want at least %d", i+1, n, MinSecretLength)
-			}
-			cfg.SessionPreviousSecrets = append(cfg.SessionPreviousSecrets, strings.TrimSpace(secret))
-		}
-	}
-
-	loadDatabase(getenv, &cfg, bad)
-
-	if len(problems) > 0 {
-		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	if err := p.err(); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }
 
-// loadDatabase reads the DATABASE_ settings into cfg and reports problems
-// through bad.
-func loadDatabase(getenv func(string) string, cfg *Config, bad func(string, ...any)) {
-	if v := strings.TrimSpace(getenv("DATABASE_URL")); v != "" {
-		dbURL, err := databaseURL(v)
-		if err != nil {
-			bad("DATABASE_URL: %v", err)
+// problems collects what is wrong with the environment, so that one line
+// reports all of it.
+type problems []string
+
+func (p *problems) add(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// duration reads the positive duration in the variable name into dst,
+// leaving dst alone when the variable is unset.
+func (p *problems) duration(getenv func(string) string, name string, dst *time.Duration) {
+	if v := getenv(name); v != "" {
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			p.add("%s=%q is not a positive duration such as 750ms or 2s", name, v)
 		}
-		cfg.DatabaseURL = dbURL
-	}
-	if v := getenv("DATABASE_MAX_CONNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			bad("DATABASE_MAX_CONNS=%q is not a positive whole number", v)
-		}
-		cfg.DatabaseMaxConns = n
-	}
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"DATABASE_CONNECT_TIMEOUT", &cfg.DatabaseConnectTimeout},
-		{"DATABASE_TIMEOUT", &cfg.DatabaseTimeout},
-	} {
-		if v := getenv(d.name); v != "" {
-			parsed, err := time.ParseDuration(v)
-			if err != nil || parsed <= 0 {
-				bad("%s=%q is not a positive duration such as 750ms or 2s", d.name, v)
-			}
-			*d.dst = parsed
-		}
+		*dst = parsed
 	}
 }
 
-// databaseURL checks a PostgreSQL URL and adds sslmode=require when it
-// names no sslmode. Its errors never contain the password.
-func databaseURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// url.Parse quotes parts of the URL in its errors, such as a
-		// password it took for a port: say nothing of the text.
-		return "", errors.New("not a valid URL (a password with / ? # @ or : must be percent-encoded); want postgres://user:password@host:5432/dbname")
+// err is the problems as one error, or nil for none.
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
 	}
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return "", fmt.Errorf("want a postgres:// URL, such as postgres://user:password@host:5432/dbname")
-	}
-	if q := u.Query(); !q.Has("sslmode") {
-		q.Set("sslmode", "require")
-		u.RawQuery = q.Encode()
-	}
-	if _, err := pgxpool.ParseConfig(u.String()); err != nil {
-		// pgx hides the password too; this also covers its encoded forms.
-		msg := strings.ReplaceAll(err.Error(), u.String(), u.Redacted())
-		if password, ok := u.User.Password(); ok && password != "" {
-			msg = strings.ReplaceAll(msg, password, "*****")
-			msg = strings.ReplaceAll(msg, url.PathEscape(password), "*****")
-		}
-		return "", errors.New(msg)
-	}
-	return u.String(), nil
+	return fmt.Errorf("config: %s", strings.Join(p, "; "))
 }
 
 // parseServers splits a comma-separated server list and checks that every

@@ -27,6 +27,13 @@ func Middleware(store *Store) echo.MiddlewareFunc {
 	}
 }
 
+// Enabled reports whether Middleware runs for the request, so that Get
+// can find a store.
+func Enabled(c echo.Context) bool {
+	_, ok := c.Get(storeKey).(*Store)
+	return ok
+}
+
 // Get returns the named session, loading it on the first call in a
 // request. The session is saved, if it changed, just before the response
 // is written, so a handler never has to remember to call Save before a

@@ -7,14 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
-	"github.com/echocache/scaffold/generated-example/internal/session"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
@@ -42,11 +40,11 @@ func BenchmarkIndexPastViewCache(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				sessions := session.NewStore(c, session.Options{}, []byte(strings.Repeat("k", 32)))
-				s, err := NewServer(config.Config{}, c, store, sessions, logger)
+				s, err := NewServer(config.Config{}, c, logger)
 				if err != nil {
 					b.Fatal(err)
 				}
+				s.ServeTasks(store)
 				serve := func() {
 					req := httptest.NewRequest(http.MethodGet, "/", nil)
 					req.Header.Set("Cookie", flashCookie+"=bench")

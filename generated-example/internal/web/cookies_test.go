@@ -7,12 +7,15 @@ import (
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/config"
+
+	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
 // TestFlashCookieFlags: the flash cookie carries every flag, and Secure
 // exactly when the visitor came over https, as Heroku's router says.
 func TestFlashCookieFlags(t *testing.T) {
 	s, _ := newTestServer(t, config.Config{})
+	s.ServeTasks(tasks.NewMemory())
 	for _, proto := range []string{"", "http", "https"} {
 		req := httptest.NewRequest(http.MethodPost, "/tasks", nil)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -42,9 +42,15 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		"now":    func() string { return time.Now().Format(timeFormat) },
 		"mul100": func(f float64) float64 { return f * 100 },
 	}
-	r.partials, err = template.New("partials").Funcs(fragments.Funcs(&r.partials)).Funcs(funcs).ParseFS(fsys, partials)
+	shared, err := fs.Glob(fsys, partials)
 	if err != nil {
-		return nil, fmt.Errorf("parse partials: %w", err)
+		return nil, err
+	}
+	r.partials = template.New("partials").Funcs(fragments.Funcs(&r.partials)).Funcs(funcs)
+	if len(shared) > 0 {
+		if _, err := r.partials.ParseFS(fsys, shared...); err != nil {
+			return nil, fmt.Errorf("parse partials: %w", err)
+		}
 	}
 	for _, name := range names {
 		if name == layout {
@@ -54,13 +60,25 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		t, err = template.New(path.Base(name)).
 			Funcs(fragments.Funcs(&t)).
 			Funcs(funcs).
-			ParseFS(fsys, layout, partials, name)
+			ParseFS(fsys, append(append([]string{layout}, shared...), name)...)
 		if err != nil {
 			return nil, fmt.Errorf("parse view %s: %w", name, err)
 		}
 		r.pages[path.Base(name)] = t
 	}
 	return r, nil
+}
+
+// timeFormat is how pages show times: to the millisecond, so that a
+// reload shows whether a part of the page was rendered again.
+const timeFormat = "15:04:05.000"
+
+// view is what the layout is executed with: the page's own data, which
+// the page's "content" template gets, and the request, for the parts of
+// the layout that depend on who is visiting.
+type view struct {
+	Page any
+	c    echo.Context
 }
 
 // buffers hold pages while they are rendered. html/template writes a page
@@ -77,7 +95,7 @@ func (r *renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
+	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, c: c}); err != nil {
 		return err
 	}
 	_, err := w.Write(buf.Bytes())

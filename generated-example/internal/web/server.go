@@ -15,35 +15,29 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
-	"github.com/echocache/scaffold/generated-example/internal/session"
-	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
-// How long each caching layer keeps the demo's data. Adding or deleting a
-// task invalidates all three at once, so they can be long.
-const (
-	viewTTL     = 10 * time.Minute
-	memoTTL     = 10 * time.Minute
-	fragmentTTL = time.Hour
-)
+// fragmentTTL is how long a cached template fragment is kept when its
+// template does not say (cacheFor sets its own).
+const fragmentTTL = time.Hour
 
 //go:embed views static
 var assets embed.FS
 
-// Server is the app's http.Handler. Build one with NewServer.
+// Server is the app's http.Handler. Build one with NewServer, then add
+// the app's pages to it.
 type Server struct {
 	echo      *echo.Echo
 	logger    *slog.Logger
 	views     *renderer
 	cache     *cache.Cache
 	fragments *cache.Fragments
-	tasks     tasks.Store
-	allTasks  *cache.Memo[struct{}, taskList]
 }
 
-// NewServer returns a Server with every route registered. It parses the
-// views once; a broken view is an error here, not at request time.
-func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *session.Store, logger *slog.Logger) (*Server, error) {
+// NewServer returns a Server with the routes every app has: /healthz, the
+// cache dashboard and the static files. It parses the views once; a broken
+// view is an error here, not at request time.
+func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
 	fragments := cache.NewFragments(c, fragmentTTL)
 	views, err := newRenderer(assets, fragments)
 	if err != nil {
@@ -55,9 +49,7 @@ func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *s
 		views:     views,
 		cache:     c,
 		fragments: fragments,
-		tasks:     store,
 	}
-	s.allTasks = cache.Memoize(c, "tasks.all", memoTTL, s.loadTasks)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.Renderer = views
@@ -67,23 +59,14 @@ func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *s
 		maxBody = DefaultMaxBodyBytes
 	}
 	s.echo.Use(s.logRequests(), s.recoverPanics(), securityHeaders(),
-		crossOriginProtection(), limitBodies(maxBody), session.Middleware(sessions))
+		crossOriginProtection(), limitBodies(maxBody))
 	s.routes()
 	return s, nil
 }
 
-// routes registers every route of the app: this is the one place to look.
+// routes registers the routes every app has. The app's own pages add
+// theirs with their own methods, which main calls (see run.go).
 func (s *Server) routes() {
-	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", s.handleIndex,
-		s.cache.Views(cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
-	s.echo.POST("/tasks", s.handleAddTask)
-	s.echo.POST("/tasks/:id/delete", s.handleDeleteTask)
-
-	s.echo.GET("/set/", s.handleSessionSet)
-	s.echo.GET("/get/", s.handleSessionGet)
-	s.echo.GET("/session/", s.handleSessionPage)
-	s.echo.POST("/session/login", s.handleLogin)
-	s.echo.POST("/session/logout", s.handleLogout)
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/cache/", s.handleCacheDashboard)
 	s.echo.GET("/cache/stats", s.handleCacheStats)
@@ -106,9 +89,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		code = he.Code
 	}
-	if errors.Is(err, tasks.ErrUnavailable) {
-		code = http.StatusServiceUnavailable
-	}
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(code)
 	} else {
@@ -117,6 +97,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err != nil {
 		s.logger.Error("write error response", "err", err)
 	}
+}
+
+// handleHealthz answers load balancers and uptime checks. It does not
+// check memcached: the app serves without it.
+func (s *Server) handleHealthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok")
 }
 
 // logRequests logs one line per request with log/slog.

@@ -14,6 +14,38 @@ const sessionName = "session"
 // demoUser is who "log in" logs in as: the demo has no passwords.
 const demoUser = "demo visitor"
 
+// UseSessions gives every request its session, loaded from store when
+// it carries a session cookie, and adds the session pages: /session/
+// counts visits and logs in and out, /set/ and /get/ store and read a
+// value as the Flask example does. Every page's header then shows who is
+// logged in.
+func (s *Server) UseSessions(store *session.Store) {
+	s.echo.Use(session.Middleware(store))
+	s.echo.GET("/set/", s.handleSessionSet)
+	s.echo.GET("/get/", s.handleSessionGet)
+	s.echo.GET("/session/", s.handleSessionPage)
+	s.echo.POST("/session/login", s.handleLogin)
+	s.echo.POST("/session/logout", s.handleLogout)
+}
+
+// account is what the layout's header shows about the visitor.
+type account struct {
+	User string // who is logged in; empty for nobody
+}
+
+// Account returns what the layout's header shows about the visitor (see
+// views/partials/account.html), or nil on a server without sessions.
+func (v view) Account() (*account, error) {
+	if !session.Enabled(v.c) {
+		return nil, nil
+	}
+	user, err := currentUser(v.c)
+	if err != nil {
+		return nil, err
+	}
+	return &account{User: user}, nil
+}
+
 // currentUser returns who is logged in, or "" for a visitor without a
 // session or not logged in. Reading the session marks the response as
 // this visitor's own when they have one, so the view cache never shares
@@ -57,7 +89,7 @@ func (s *Server) handleSessionGet(c echo.Context) error {
 // sessionPage is the data of views/session.html.
 type sessionPage struct {
 	Views     int
-	User      string
+	User      string // who is logged in; empty for nobody
 	CacheKind string
 }
 

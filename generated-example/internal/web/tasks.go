@@ -21,6 +21,44 @@ import (
 // maxTitle is the longest task title accepted, in characters.
 const maxTitle = 200
 
+// How long the task list's caching layers keep it. Adding or deleting a
+// task invalidates the page and the memoized query at once, and a row's
+// fragment key changes with the row, so they can be long.
+const (
+	viewTTL = 10 * time.Minute
+	memoTTL = 10 * time.Minute
+)
+
+// taskPages are the task list's handlers: the demo of every caching
+// layer.
+type taskPages struct {
+	*Server
+	tasks    tasks.Store
+	allTasks *cache.Memo[struct{}, taskList]
+}
+
+// ServeTasks makes the home page the task list kept in store, with the
+// routes that add and delete tasks. The page is a cached view, the list a
+// memoized query and each row a cached fragment; a change invalidates
+// exactly what it made stale.
+func (s *Server) ServeTasks(store tasks.Store) {
+	p := &taskPages{Server: s, tasks: store}
+	p.allTasks = cache.Memoize(s.cache, "tasks.all", memoTTL, p.loadTasks)
+	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
+		s.cache.Views(cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+	s.echo.POST("/tasks", p.handleAddTask)
+	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask)
+}
+
+// storeError answers 503 when the task store is down or too slow: the
+// visitor can try again, and pages served from the cache still work.
+func storeError(err error) error {
+	if errors.Is(err, tasks.ErrUnavailable) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable).WithInternal(err)
+	}
+	return err
+}
+
 // taskList is the memoized result of loading every task.
 type taskList struct {
 	Tasks    []tasks.Task `json:"tasks"`
@@ -108,7 +146,7 @@ func (r *binaryReader) string() string {
 }
 
 // loadTasks is the function behind the memoized "all tasks" query.
-func (s *Server) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
+func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
 	list, err := s.tasks.List(ctx)
 	if err != nil {
 		return taskList{}, err
@@ -127,7 +165,7 @@ func taskFragmentKey(t tasks.Task) string {
 // cached fragment, all fetched in one round trip however long the list is;
 // rows that miss are rendered here and stored in the background. They
 // come as one piece of HTML, which the page prints with one action.
-func (s *Server) taskRows(list []tasks.Task) (template.HTML, error) {
+func (s *taskPages) taskRows(list []tasks.Task) (template.HTML, error) {
 	keys := make([]string, len(list))
 	for i, t := range list {
 		keys[i] = taskFragmentKey(t)
@@ -141,7 +179,6 @@ func (s *Server) taskRows(list []tasks.Task) (template.HTML, error) {
 
 // indexPage is the data of views/index.html.
 type indexPage struct {
-	User       string // who is logged in, for the header; empty for nobody
 	Flash      string
 	Tasks      []tasks.Task
 	Rows       template.HTML // one cached fragment per task
@@ -153,26 +190,21 @@ type indexPage struct {
 	CacheKind  string
 }
 
-// handleIndex shows the task list. The route is a cached view: visitors
-// without a session share one copy. A visitor with a session (their name
-// is in the header) and a request with a flash message bypass it and get a
-// page of their own.
-func (s *Server) handleIndex(c echo.Context) error {
-	user, err := currentUser(c)
-	if err != nil {
-		return err
-	}
+// handleIndex shows the task list. The route is a cached view that
+// visitors share; a request with a flash message, and one whose page is
+// the visitor's own (see cache.MarkPersonal), bypasses it and gets a page
+// of its own.
+func (s *taskPages) handleIndex(c echo.Context) error {
 	start := time.Now()
 	list, err := s.allTasks.Call(c.Request().Context(), struct{}{})
 	if err != nil {
-		return err
+		return storeError(err)
 	}
 	rows, err := s.taskRows(list.Tasks)
 	if err != nil {
 		return err
 	}
 	return c.Render(http.StatusOK, "index.html", indexPage{
-		User:       user,
 		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
 		Rows:       rows,
@@ -185,9 +217,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 	})
 }
 
-const timeFormat = "15:04:05.000"
-
-func (s *Server) handleAddTask(c echo.Context) error {
+func (s *taskPages) handleAddTask(c echo.Context) error {
 	if err := parseForm(c); err != nil {
 		return err
 	}
@@ -206,13 +236,13 @@ func (s *Server) handleAddTask(c echo.Context) error {
 	case errors.Is(err, tasks.ErrFull):
 		return s.redirectWithFlash(c, "The list is full: delete a task first.")
 	case err != nil:
-		return err
+		return storeError(err)
 	}
 	s.tasksChanged()
 	return s.redirectWithFlash(c, "Task added.")
 }
 
-func (s *Server) handleDeleteTask(c echo.Context) error {
+func (s *taskPages) handleDeleteTask(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
@@ -222,7 +252,7 @@ func (s *Server) handleDeleteTask(c echo.Context) error {
 	case errors.Is(err, tasks.ErrNotFound):
 		return s.redirectWithFlash(c, "That task was already deleted.")
 	case err != nil:
-		return err
+		return storeError(err)
 	}
 	// The row's fragment can no longer be shown (its key names this task
 	// alone), but it would take cache space until it expired.
@@ -234,26 +264,14 @@ func (s *Server) handleDeleteTask(c echo.Context) error {
 // tasksChanged invalidates what depends on the task list: the memoized
 // query and the cached page. Cache failures are counted and logged by the
 // cache; the entries then expire with their TTL.
-func (s *Server) tasksChanged() {
+func (s *taskPages) tasksChanged() {
 	s.allTasks.ForgetAll()
 	s.cache.DeleteView("/")
 }
 
 // redirectWithFlash answers a POST by redirecting to the list (so a reload
 // does not post again) with a message for this visitor only.
-func (s *Server) redirectWithFlash(c echo.Context, msg string) error {
+func (s *taskPages) redirectWithFlash(c echo.Context, msg string) error {
 	setFlash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/")
-}
-
-// handleHealthz answers load balancers and uptime checks. It does not
-// check memcached: the app serves without it.
-func (s *Server) handleHealthz(c echo.Context) error {
-	return c.String(http.StatusOK, "ok")
-}
-
-// handleCacheStats shows the cache's hit, miss and error counters.
-func (s *Server) handleCacheStats(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, s.cache.Stats())
 }

@@ -1,0 +1,286 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
+	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/tasks"
+)
+
+// TestTaskDemo walks through the demo as a visitor would, on both caches:
+// the page is a cached view, adding and deleting redirect with a flash
+// message shown once to that visitor only, and each change shows at once.
+func TestTaskDemo(t *testing.T) {
+	for name, newServer := range caches(t) {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t)
+			store := tasks.NewMemory()
+			s.ServeTasks(store)
+			alice, bob := newBrowser(t, s), newBrowser(t, s)
+
+			first := bob.get("/")
+			if got := first.Header().Get("X-Cache"); got != "MISS" {
+				t.Errorf("first view: X-Cache %q, want MISS", got)
+			}
+			second := bob.get("/")
+			if got := second.Header().Get("X-Cache"); got != "HIT" {
+				t.Errorf("second view: X-Cache %q, want HIT", got)
+			}
+			if second.Body.String() != first.Body.String() || second.Code != first.Code ||
+				second.Header().Get("Content-Type") != first.Header().Get("Content-Type") {
+				t.Error("a hit differs from the page it was cached from")
+			}
+
+			rec := alice.do(http.MethodPost, "/tasks", url.Values{"title": {"Buy <milk>"}})
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+				t.Fatalf("add: got %d to %q, want 303 to /", rec.Code, rec.Header().Get("Location"))
+			}
+			page := alice.get("/")
+			body := page.Body.String()
+			if !strings.Contains(body, "Task added.") || !strings.Contains(body, "Buy &lt;milk&gt;") {
+				t.Errorf("after adding, alice's page lacks the flash or the task:\n%s", body)
+			}
+			if page.Header().Get("X-Cache") != "BYPASS" || !strings.Contains(page.Header().Get("Cache-Control"), "no-store") {
+				t.Errorf("the flash page went through the view cache or is storable: X-Cache %q, Cache-Control %q",
+					page.Header().Get("X-Cache"), page.Header().Get("Cache-Control"))
+			}
+			if again := alice.get("/").Body.String(); strings.Contains(again, "Task added.") {
+				t.Error("the flash message was shown twice")
+			}
+			bobs := bob.get("/").Body.String()
+			if strings.Contains(bobs, "Task added.") {
+				t.Error("bob sees alice's flash message")
+			}
+			if !strings.Contains(bobs, "Buy &lt;milk&gt;") {
+				t.Error("bob does not see the new task: the view was not invalidated")
+			}
+
+			list, err := store.List(context.Background())
+			if err != nil || len(list) != 1 {
+				t.Fatalf("the store holds %v (%v), want one task", list, err)
+			}
+			task := list[0]
+			s.fragments.Wait()
+			if _, ok := s.cache.Get(taskFragmentKey(task)); !ok {
+				t.Error("the task's row is not a cached fragment")
+			}
+			rec = alice.do(http.MethodPost, "/tasks/"+strconv.FormatInt(task.ID, 10)+"/delete", nil)
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("delete: got %d, want 303", rec.Code)
+			}
+			if _, ok := s.cache.Get(taskFragmentKey(task)); ok {
+				t.Error("the deleted task's fragment is still cached")
+			}
+			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task deleted.") || strings.Contains(body, "Buy &lt;milk&gt;") {
+				t.Errorf("after deleting, alice's page:\n%s", body)
+			}
+			if body := bob.get("/").Body.String(); strings.Contains(body, "Buy &lt;milk&gt;") {
+				t.Error("bob still sees the deleted task")
+			}
+		})
+	}
+}
+
+// TestListIsFull: past tasks.MaxTasks, adding stores nothing and says why.
+func TestListIsFull(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	store := tasks.NewMemory()
+	s.ServeTasks(store)
+	for i := 0; i < tasks.MaxTasks; i++ {
+		if _, err := store.Add(context.Background(), "task "+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, s)
+	if rec := b.do(http.MethodPost, "/tasks", url.Values{"title": {"one too many"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add to a full list: status %d, want 303", rec.Code)
+	}
+	body := b.get("/").Body.String()
+	if !strings.Contains(body, "The list is full: delete a task first.") {
+		t.Errorf("no message says the list is full:\n%s", body)
+	}
+	if strings.Contains(body, "one too many") {
+		t.Error("the task was added to a full list")
+	}
+	if n := strings.Count(body, `class="title"`); n != tasks.MaxTasks {
+		t.Errorf("the page shows %d tasks, want %d", n, tasks.MaxTasks)
+	}
+}
+
+// TestIndexSaysWhereTheListCameFrom: the first view loads the list from
+// the store, the next ones get it from the memoized query.
+func TestIndexSaysWhereTheListCameFrom(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	s.ServeTasks(tasks.NewMemory())
+	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "was loaded\n  from memory at") {
+		t.Errorf("first view does not say the list was loaded from memory:\n%s", body)
+	}
+	s.cache.DeleteView("/")
+	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "came from the memoized query") {
+		t.Errorf("second view does not say the list was memoized:\n%s", body)
+	}
+}
+
+// unavailableStore is a tasks.Store whose database is down.
+type unavailableStore struct{ *tasks.Memory }
+
+func (*unavailableStore) List(context.Context) ([]tasks.Task, error) {
+	return nil, fmt.Errorf("list tasks: %w: connection refused", tasks.ErrUnavailable)
+}
+
+func (*unavailableStore) Add(context.Context, string) (tasks.Task, error) {
+	return tasks.Task{}, fmt.Errorf("add task: %w: connection refused", tasks.ErrUnavailable)
+}
+
+// TestStoreUnavailableIs503: a request that needs a store that is down
+// gets a plain 503, logged once, and other pages are not affected.
+func TestStoreUnavailableIs503(t *testing.T) {
+	s, logs := newTestServer(t, config.Config{})
+	s.ServeTasks(&unavailableStore{tasks.NewMemory()})
+	for _, req := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/", nil),
+		httptest.NewRequest(http.MethodPost, "/tasks", strings.NewReader("title=lost")),
+	} {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || strings.TrimSpace(rec.Body.String()) != "Service Unavailable" {
+			t.Errorf("%s %s: got %d %q, want 503 Service Unavailable", req.Method, req.URL, rec.Code, rec.Body.String())
+		}
+	}
+	if n := strings.Count(logs.String(), "connection refused"); n != 2 {
+		t.Errorf("2 failed requests logged the error %d times, want once each:\n%s", n, logs)
+	}
+	if rec := do(s, http.MethodGet, "/healthz"); rec.Code != http.StatusOK {
+		t.Errorf("/healthz: got %d, want 200: it does not need the store", rec.Code)
+	}
+}
+
+func TestAddRejectsBadTitles(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	s.ServeTasks(tasks.NewMemory())
+	for _, title := range []string{"", "   ", strings.Repeat("x", maxTitle+1), "a\x00b", "bad \xff utf-8"} {
+		b := newBrowser(t, s)
+		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
+		body := b.get("/").Body.String()
+		if !strings.Contains(body, "No tasks yet.") {
+			t.Errorf("title %q was accepted", title)
+		}
+		if !strings.Contains(body, `class="flash"`) {
+			t.Errorf("title %q: no message explains the refusal", title)
+		}
+	}
+}
+
+// TestViewCacheIsNotPoisoned: a request with a forged Host or
+// X-Forwarded-Host is served the same page as everyone, and what it
+// caches holds nothing of those headers.
+func TestViewCacheIsNotPoisoned(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	s.ServeTasks(tasks.NewMemory())
+	evil := newBrowser(t, s)
+	evil.header.Set("X-Forwarded-Host", "evil.example")
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Host = "evil.example"
+	req.Header.Set("X-Forwarded-Host", "evil.example")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if strings.Contains(rec.Body.String(), "evil.example") {
+		t.Fatal("the page shows the forged host")
+	}
+	next := do(s, http.MethodGet, "/")
+	if next.Header().Get("X-Cache") != "HIT" || strings.Contains(next.Body.String(), "evil.example") {
+		t.Errorf("after a forged request, the cached page is X-Cache %q and mentions evil.example: %v",
+			next.Header().Get("X-Cache"), strings.Contains(next.Body.String(), "evil.example"))
+	}
+}
+
+func TestHeadOnCachedView(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	s.ServeTasks(tasks.NewMemory())
+	head := do(s, http.MethodHead, "/")
+	if head.Code != http.StatusOK || head.Body.Len() != 0 {
+		t.Fatalf("HEAD before any GET: status %d, %d body bytes", head.Code, head.Body.Len())
+	}
+	if got := do(s, http.MethodGet, "/"); got.Header().Get("X-Cache") != "MISS" || !strings.Contains(got.Body.String(), "No tasks yet.") {
+		t.Fatalf("GET after HEAD: X-Cache %q, body %q: the HEAD was stored", got.Header().Get("X-Cache"), got.Body.String())
+	}
+	head = do(s, http.MethodHead, "/")
+	if head.Header().Get("X-Cache") != "HIT" || head.Body.Len() != 0 {
+		t.Errorf("HEAD after GET: X-Cache %q, %d body bytes; want HIT and no body", head.Header().Get("X-Cache"), head.Body.Len())
+	}
+}
+
+func TestServesWithMemcachedDown(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, Timeout: 200 * time.Millisecond}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+	s.ServeTasks(tasks.NewMemory())
+	b := newBrowser(t, s)
+	b.do(http.MethodPost, "/tasks", url.Values{"title": {"before"}})
+
+	srv.Stop()
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		rec := b.do(http.MethodPost, "/tasks", url.Values{"title": {"during"}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("add with memcached down: status %d", rec.Code)
+		}
+		rec = b.get("/")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "during") {
+			t.Fatalf("page with memcached down: status %d\n%s", rec.Code, rec.Body.String())
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("40 requests with memcached down took %v", d)
+	}
+}
+
+func TestTaskListBinary(t *testing.T) {
+	want := taskList{
+		Tasks: []tasks.Task{
+			{ID: 1, Title: "Buy <milk>", UpdatedAt: time.Unix(1_800_000_000, 123456789)},
+			{ID: 1 << 40, Title: "", UpdatedAt: time.Unix(-5, 0)},
+		},
+		Source:   "PostgreSQL",
+		LoadedAt: time.Unix(1_800_000_001, 42),
+	}
+	data, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got taskList
+	if err := got.UnmarshalBinary(data); err != nil {
+		t.Fatalf("UnmarshalBinary: %v", err)
+	}
+	if len(got.Tasks) != 2 || got.Source != want.Source || !got.LoadedAt.Equal(want.LoadedAt) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want.Tasks {
+		g, w := got.Tasks[i], want.Tasks[i]
+		if g.ID != w.ID || g.Title != w.Title || !g.UpdatedAt.Equal(w.UpdatedAt) {
+			t.Errorf("task %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	for _, bad := range [][]byte{nil, data[:len(data)-1], append(append([]byte(nil), data...), 0), {0xff, 0xff, 0xff, 0xff, 0x0f}, []byte(`{"tasks":[]}`)} {
+		if err := new(taskList).UnmarshalBinary(bad); err == nil {
+			t.Errorf("UnmarshalBinary(%q) succeeded, want an error", bad)
+		}
+	}
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+)
+
+// TestSessionOnTwoInstances runs two instances of the app on one
+// memcached with one SESSION_SECRET: a session made through one is valid
+// on the other.
+func TestSessionOnTwoInstances(t *testing.T) {
+	mc := memcachedtest.Start(t)
+	env := map[string]string{
+		"MEMCACHIER_SERVERS": mc.Addr,
+		"SESSION_SECRET":     strings.Repeat("s", 32),
+	}
+	a, shutdownA := startApp(t, env)
+	b, shutdownB := startApp(t, env)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitor := &http.Client{Jar: jar}
+	if got := fetch(t, visitor, a+"/set/"); got != "ok" {
+		t.Fatalf("/set/ on A: %q", got)
+	}
+	if got := fetch(t, visitor, b+"/get/"); got != "value" {
+		t.Errorf("/get/ on B with A's session: %q, want value", got)
+	}
+	for _, shutdown := range []func() error{shutdownA, shutdownB} {
+		if err := shutdown(); err != nil {
+			t.Errorf("run returned %v after shutdown, want nil", err)
+		}
+	}
+}
