@@ -75,7 +75,8 @@ const timeFormat = "15:04:05.000"
 
 // view is what the layout is executed with: the page's own data, which
 // the page's "content" template gets, and the request, for the parts of
-// the layout that depend on who is visiting.
+// the layout that depend on who is visiting (methods on view, such as the
+// header's log-in state, read it).
 type view struct {
 	Page any
 	c    echo.Context
