@@ -18,7 +18,7 @@ import (
 
 // newTestServer returns a Server with the routes every app has, on an
 // in-memory cache, and a buffer that collects its logs. Tests add the
-// pages they need (withTasks, withSessions).
+// pages they need, as run.go does.
 func newTestServer(t *testing.T, cfg config.Config) (*Server, *memcachedtest.LogBuffer) {
 	t.Helper()
 	logs := &memcachedtest.LogBuffer{}
