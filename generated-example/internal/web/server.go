@@ -75,7 +75,7 @@ func NewServer(cfg config.Config, c *cache.Cache, store tasks.Store, sessions *s
 // routes registers every route of the app: this is the one place to look.
 func (s *Server) routes() {
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", s.handleIndex,
-		s.cache.Views(cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+		viewCache(s.cache, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
 	s.echo.POST("/tasks", s.handleAddTask)
 	s.echo.POST("/tasks/:id/delete", s.handleDeleteTask)
 
