@@ -13,7 +13,7 @@ import (
 // things Views needs from Echo: the query Echo has parsed matches the one
 // Views let through, a handler that returns an error leaves nothing in the
 // cache even if it wrote first, and a response the handler never writes
-// keeps Echo's usual status of 200 for the request logger.
+// keeps Echo's usual status of 200.
 func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 	views := c.Views(opts)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -35,9 +35,10 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 					// Views records what the handler writes, or drops the
 					// body of a HEAD. The new response stays in the context
 					// afterwards, so an error page written later goes
-					// through it too and runs the hooks the handler set
-					// (such as saving the session), and the request logger
-					// reads its status and size.
+					// through it too and runs the hooks the handler set,
+					// such as saving the session; what passes through it
+					// reaches the request's own response, which the request
+					// logger reads.
 					wrapped := echo.NewResponse(w, ctx.Echo())
 					wrapped.Status = res.Status
 					ctx.SetResponse(wrapped)
