@@ -315,9 +315,10 @@ type recorder struct {
 	tooBig bool
 }
 
-// WriteHeader passes code on and keeps the first one sent.
+// WriteHeader passes code on and keeps the first final status sent; an
+// informational one, such as 103 Early Hints, is not the answer.
 func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
+	if r.status == 0 && code >= 200 {
 		r.status = code
 	}
 	r.ResponseWriter.WriteHeader(code)

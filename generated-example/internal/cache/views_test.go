@@ -144,6 +144,17 @@ func TestViews(t *testing.T) {
 				}
 			}
 		}},
+		{"an early hint is not the status stored", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Link", "</static/app.css>; rel=preload; as=style")
+				w.WriteHeader(http.StatusEarlyHints)
+				html("hinted")(w, r)
+			})
+			a.do("GET", "/hinted")
+			if rec := a.do("GET", "/hinted"); rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "HIT" || rec.Body.String() != "hinted" {
+				t.Errorf("got %d, X-Cache %q, body %q; want the page from the cache", rec.Code, rec.Header().Get("X-Cache"), rec.Body)
+			}
+		}},
 		{"HEAD is never stored (flask-caching 270)", func(t *testing.T, c *Cache) {
 			a := newViewApp(c, ViewOptions{}, html("body"))
 			if rec := a.do("HEAD", "/h"); rec.Code != 200 || rec.Body.Len() != 0 {
