@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
-	"github.com/labstack/echo/v4"
-
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
 
@@ -151,20 +149,21 @@ func BenchmarkMemoizeHit(b *testing.B) {
 	})
 }
 
-// BenchmarkViewHit compares a page served by Views from the cache with an
-// Echo handler that gets the same bytes with raw gomemcache and writes
-// them: the least a shared page cache can do.
+// BenchmarkViewHit compares a page served by Views from the cache with a
+// handler that gets the same bytes with raw gomemcache and writes them:
+// the least a shared page cache can do.
 func BenchmarkViewHit(b *testing.B) {
 	c, raw := benchClients(b)
 	body := bytes.Repeat([]byte("<p>cached page</p>\n"), 100)
-	e := echo.New()
-	e.GET("/", func(ctx echo.Context) error { return ctx.HTMLBlob(http.StatusOK, body) }, c.Views(ViewOptions{}))
-	e.GET("/raw", func(ctx echo.Context) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", c.Views(ViewOptions{})(pageOf(body)))
+	mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) {
 		it, err := raw.Get("raw-page")
 		if err != nil {
-			return err
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
-		return ctx.HTMLBlob(http.StatusOK, it.Value)
+		pageOf(it.Value)(w, r)
 	})
 	if err := raw.Set(&memcache.Item{Key: "raw-page", Value: body}); err != nil {
 		b.Fatal(err)
@@ -173,7 +172,7 @@ func BenchmarkViewHit(b *testing.B) {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		for i := 0; i < b.N; i++ {
 			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, req)
+			mux.ServeHTTP(rec, req)
 			if rec.Code != http.StatusOK {
 				b.Fatalf("status %d", rec.Code)
 			}
@@ -236,7 +235,7 @@ func BenchmarkFragments(b *testing.B) {
 }
 
 // BenchmarkNearHit serves a cached page from the near cache, from
-// memcached (no near cache), and from an Echo handler writing the same
+// memcached (no near cache), and from a handler writing the same
 // bytes from memory: the most a page cache in the process can do.
 func BenchmarkNearHit(b *testing.B) {
 	srv := memcachedtest.Start(b)
@@ -244,16 +243,16 @@ func BenchmarkNearHit(b *testing.B) {
 	withNear := newMemcachedCache(b, nearOpts, discard())
 	without := newMemcachedCache(b, MemcachedOptions{Servers: []string{srv.Addr}}, discard())
 	body := bytes.Repeat([]byte("<p>cached page</p>\n"), 100)
-	page := func(ctx echo.Context) error { return ctx.HTMLBlob(http.StatusOK, body) }
-	e := echo.New()
-	e.GET("/near", page, withNear.Views(ViewOptions{}))
-	e.GET("/memcached", page, without.Views(ViewOptions{}))
-	e.GET("/fixed", page)
+	page := pageOf(body)
+	mux := http.NewServeMux()
+	mux.Handle("GET /near", withNear.Views(ViewOptions{})(page))
+	mux.Handle("GET /memcached", without.Views(ViewOptions{})(page))
+	mux.Handle("GET /fixed", page)
 	serve := func(b *testing.B, target, xcache string) {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		for i := 0; i < b.N; i++ {
 			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, req)
+			mux.ServeHTTP(rec, req)
 			if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != xcache {
 				b.Fatalf("status %d, X-Cache %q", rec.Code, rec.Header().Get("X-Cache"))
 			}
@@ -261,9 +260,18 @@ func BenchmarkNearHit(b *testing.B) {
 	}
 	for _, target := range []string{"/near", "/memcached"} {
 		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil)) // store the page
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil)) // store the page
 	}
 	b.Run("near", func(b *testing.B) { serve(b, "/near", "HIT") })
 	b.Run("memcached", func(b *testing.B) { serve(b, "/memcached", "HIT") })
 	b.Run("fixed", func(b *testing.B) { serve(b, "/fixed", "") })
+}
+
+// pageOf is a handler that writes body as a page, as Echo's HTMLBlob does.
+func pageOf(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+	}
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
 
@@ -29,9 +27,9 @@ func nearPair(t *testing.T, ttl time.Duration) (c, other *Cache, clock *time.Tim
 }
 
 // counter is a page that says how many times it was rendered.
-func counter(n *atomic.Int64) func(echo.Context) error {
-	return func(c echo.Context) error {
-		return c.HTML(http.StatusOK, "<p>render "+strconv.FormatInt(n.Add(1), 10)+"</p>")
+func counter(n *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		html("<p>render "+strconv.FormatInt(n.Add(1), 10)+"</p>")(w, r)
 	}
 }
 
@@ -114,14 +112,14 @@ func TestNearCacheKeepsTheViewRules(t *testing.T) {
 	personal := httptest.NewRequest("GET", "/rules", nil)
 	MarkPersonal(personal)
 	rec := httptest.NewRecorder()
-	a.e.ServeHTTP(rec, personal)
+	a.h.ServeHTTP(rec, personal)
 	if got := rec; got.Header().Get("X-Cache") != "BYPASS" || got.Body.String() == "<p>render 1</p>" {
 		t.Errorf("personal request: %q %q, want BYPASS and a page of its own", got.Header().Get("X-Cache"), got.Body)
 	}
 
-	cookie := newViewApp(c, ViewOptions{}, func(ctx echo.Context) error {
-		ctx.SetCookie(&http.Cookie{Name: "c", Value: "v"})
-		return ctx.HTML(http.StatusOK, "mine")
+	cookie := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "c", Value: "v"})
+		html("mine")(w, r)
 	})
 	cookie.do("GET", "/cookie")
 	cookie.do("GET", "/cookie")
@@ -129,7 +127,7 @@ func TestNearCacheKeepsTheViewRules(t *testing.T) {
 		t.Errorf("a page that sets a cookie was served %d times from a cache, want 0", 2-n)
 	}
 
-	unless := newViewApp(c, ViewOptions{Unless: func(echo.Context) bool { return true }}, html("own"))
+	unless := newViewApp(c, ViewOptions{Unless: func(*http.Request) bool { return true }}, html("own"))
 	unless.do("GET", "/rules")
 	if unless.calls.Load() != 1 {
 		t.Error("Unless did not bypass the near cache")

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,9 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
 // ViewOptions configure Views.
@@ -33,7 +33,7 @@ type ViewOptions struct {
 	// Unless, when it returns true, bypasses the cache for the request:
 	// neither served from it nor stored. Use it for requests that will see
 	// something of their own, such as a pending flash message.
-	Unless func(c echo.Context) bool
+	Unless func(r *http.Request) bool
 }
 
 // DefaultMaxVariants is ViewOptions.MaxVariants when it is zero.
@@ -97,12 +97,13 @@ func (c *Cache) DeleteView(path string) error {
 	return errors.Join(c.Delete(viewVersionKey(path)), c.Delete("view/"+path))
 }
 
-// Views is Echo middleware that caches whole pages, like Flask-Caching's
-// @cache.cached(), without that decorator's known faults:
+// Views is net/http middleware that caches whole pages, like
+// Flask-Caching's @cache.cached(), without that decorator's known faults:
 //
 //   - Only a 200 answer to a GET is stored, and not one that sets a cookie,
 //     varies on a request header, or says Cache-Control private, no-store or
-//     no-cache; error pages are never stored (Flask-Caching issue 180).
+//     no-cache; error pages are never stored (Flask-Caching issue 180), nor
+//     is an answer the handler never wrote or marked with DoNotStore.
 //   - Nothing personal is shared: a request marked with MarkPersonal before
 //     Views sees it (the session package marks every visitor who has a
 //     session) bypasses the cache, and a response marked while it was being
@@ -125,34 +126,37 @@ func (c *Cache) DeleteView(path string) error {
 // once; other processes see an invalidation within the TTL.
 //
 // Responses carry X-Cache: HIT, MISS, or BYPASS when the cache stepped
-// aside. Register the route for both GET and HEAD.
-func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
+// aside. Route both GET and HEAD through it; other methods pass untouched.
+// Views depends on no web framework: the web package adapts it to Echo.
+func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 	if opts.MaxVariants <= 0 {
 		opts.MaxVariants = DefaultMaxVariants
 	}
 	var group flight[*page]
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(ctx echo.Context) error {
-			req := ctx.Request()
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			head := req.Method == http.MethodHead
 			if req.Method != http.MethodGet && !head {
-				return next(ctx)
+				next.ServeHTTP(w, req)
+				return
 			}
 			keepQuery(req, opts.Query)
 			visitor := visitorOf(req)
-			if visitor.personal.Load() || (opts.Unless != nil && opts.Unless(ctx)) {
-				h := ctx.Response().Header()
+			if visitor.personal.Load() || (opts.Unless != nil && opts.Unless(req)) {
+				h := w.Header()
 				h.Set("X-Cache", "BYPASS")
 				// Nor may a shared cache in front of the app keep it.
 				h.Set("Cache-Control", "private, no-store")
-				return next(ctx)
+				next.ServeHTTP(w, req)
+				return
 			}
 
 			key, vkey := ViewKey(req.URL), viewVersionKey(req.URL.Path)
 			gen := c.near.gen(req.URL.Path)
 			if near := c.near.page(key); near != nil {
 				c.CountHit(LayerViews)
-				return near.write(ctx.Response(), "HIT", head)
+				near.write(w, "HIT", head)
+				return
 			}
 			read := c.now()
 			got := c.GetMulti([]string{vkey, key})
@@ -166,18 +170,16 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 				case bytes.Equal(p.version, version):
 					c.CountHit(LayerViews)
 					c.near.putPage(key, req.URL.Path, gen, read, p)
-					return p.write(ctx.Response(), "HIT", head)
+					p.write(w, "HIT", head)
+					return
 				}
 			}
 			c.CountMiss(LayerViews)
 			if head {
 				// Render as for GET, send no body, and store nothing.
-				res := ctx.Response()
-				res.Header().Set("X-Cache", "MISS")
-				w := res.Writer
-				res.Writer = headWriter{w}
-				defer func() { res.Writer = w }()
-				return next(ctx)
+				w.Header().Set("X-Cache", "MISS")
+				next.ServeHTTP(headWriter{w}, req)
+				return
 			}
 
 			// Take the version before rendering: an invalidation during the
@@ -187,10 +189,10 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 			if version == nil {
 				version = c.newVersion(vkey)
 			}
-			p, err, leader := group.do(flightKey(key, version), func() (*page, error) {
-				p, err := record(ctx, next)
-				if err != nil || p == nil || visitor.personal.Load() {
-					return nil, err
+			p, _, leader := group.do(flightKey(key, version), func() (*page, error) {
+				p := record(w, req, next)
+				if p == nil || visitor.personal.Load() {
+					return nil, nil
 				}
 				if req.URL.RawQuery == "" || c.admitVariant(req.URL.Path, version, opts) {
 					p.version = version
@@ -204,15 +206,29 @@ func (c *Cache) Views(opts ViewOptions) echo.MiddlewareFunc {
 			})
 			switch {
 			case leader:
-				return err // the leader's response is already written
-			case err == nil && p != nil:
-				return p.write(ctx.Response(), "MISS", false)
+				// The leader's response is already written.
+			case p != nil:
+				p.write(w, "MISS", false)
 			default:
 				// The leader's answer was not shareable: render our own.
-				ctx.Response().Header().Set("X-Cache", "MISS")
-				return next(ctx)
+				w.Header().Set("X-Cache", "MISS")
+				next.ServeHTTP(w, req)
 			}
-		}
+		})
+	}
+}
+
+// noStoreKey is where Views keeps, in the context of a request it is
+// recording, the flag that DoNotStore sets.
+type noStoreKey struct{}
+
+// DoNotStore tells Views not to store the response to r, though its status
+// and headers would allow it: for a handler that fails after it has begun
+// to write, such as an Echo handler that returns an error. Outside a
+// request that Views is recording it does nothing.
+func DoNotStore(r *http.Request) {
+	if veto, ok := r.Context().Value(noStoreKey{}).(*atomic.Bool); ok {
+		veto.Store(true)
 	}
 }
 
@@ -254,25 +270,24 @@ type page struct {
 // written by someone else must not be able to loosen them.
 var storedHeaders = []string{"Content-Type", "Content-Language", "Cache-Control", "Last-Modified", "Etag"}
 
-// record runs next, writing its response through as usual, and returns the
-// response as a page if it may be shared and stored, or nil.
-func record(ctx echo.Context, next echo.HandlerFunc) (*page, error) {
-	res := ctx.Response()
-	res.Header().Set("X-Cache", "MISS")
-	rec := &recorder{ResponseWriter: res.Writer}
-	res.Writer = rec
-	err := next(ctx)
-	res.Writer = rec.ResponseWriter
-	if err != nil || rec.tooBig || !shareable(res.Status, res.Header()) {
-		return nil, err
+// record runs next, writing its response through to w as usual, and
+// returns the response as a page if it may be shared and stored, or nil.
+func record(w http.ResponseWriter, req *http.Request, next http.Handler) *page {
+	w.Header().Set("X-Cache", "MISS")
+	veto := new(atomic.Bool)
+	rec := &recorder{ResponseWriter: w}
+	next.ServeHTTP(rec, req.WithContext(context.WithValue(req.Context(), noStoreKey{}, veto)))
+	h := w.Header()
+	if rec.status == 0 || rec.tooBig || veto.Load() || !shareable(rec.status, h) {
+		return nil
 	}
-	p := &page{status: res.Status, header: make(http.Header), body: rec.body.Bytes()}
-	for _, h := range storedHeaders {
-		if v := res.Header().Values(h); len(v) > 0 {
-			p.header[h] = v
+	p := &page{status: rec.status, header: make(http.Header), body: rec.body.Bytes()}
+	for _, name := range storedHeaders {
+		if v := h.Values(name); len(v) > 0 {
+			p.header[name] = v
 		}
 	}
-	return p, nil
+	return p
 }
 
 // shareable reports whether a response may be served to other visitors.
@@ -291,15 +306,29 @@ func shareable(status int, h http.Header) bool {
 	return !strings.Contains(cc, "private") && !strings.Contains(cc, "no-store") && !strings.Contains(cc, "no-cache")
 }
 
-// recorder keeps a copy of what a handler writes, up to MaxValueSize.
+// recorder keeps the status and a copy of what a handler writes, up to
+// MaxValueSize.
 type recorder struct {
 	http.ResponseWriter
+	status int // 0 until the handler writes
 	body   bytes.Buffer
 	tooBig bool
 }
 
+// WriteHeader passes code on and keeps the first final status sent; an
+// informational one, such as 103 Early Hints, is not the answer.
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 && code >= 200 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
 // Write passes p on and keeps a copy while the page fits in an item.
 func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
 	if !r.tooBig {
 		if r.body.Len()+len(p) > MaxValueSize {
 			r.tooBig = true
@@ -324,19 +353,20 @@ func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (p *page) write(res *echo.Response, xcache string, head bool) error {
-	h := res.Header()
+// write replays p to w, with the body unless the request is a HEAD. An
+// error writing the body means the client has gone; there is no one left
+// to tell.
+func (p *page) write(w http.ResponseWriter, xcache string, head bool) {
+	h := w.Header()
 	for k, v := range p.header {
 		h[k] = v
 	}
 	h.Set("X-Cache", xcache)
 	h.Set("Content-Length", strconv.Itoa(len(p.body)))
-	res.WriteHeader(p.status)
-	if head {
-		return nil
+	w.WriteHeader(p.status)
+	if !head {
+		w.Write(p.body)
 	}
-	_, err := res.Write(p.body)
-	return err
 }
 
 // Limits of a stored page's header lines, checked when it is read back.

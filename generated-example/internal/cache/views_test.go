@@ -1,7 +1,7 @@
 package cache
 
 import (
-	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,22 +11,20 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
-// viewApp is a small Echo app whose routes go through Views.
+// viewApp is a handler behind Views that counts how often it runs.
 type viewApp struct {
-	e     *echo.Echo
+	h     http.Handler
 	calls atomic.Int64
 }
 
-func newViewApp(c *Cache, opts ViewOptions, handler func(echo.Context) error) *viewApp {
-	a := &viewApp{e: echo.New()}
-	a.e.Match([]string{http.MethodGet, http.MethodHead}, "/*", func(ctx echo.Context) error {
+func newViewApp(c *Cache, opts ViewOptions, handler http.HandlerFunc) *viewApp {
+	a := &viewApp{}
+	a.h = c.Views(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.calls.Add(1)
-		return handler(ctx)
-	}, c.Views(opts))
+		handler(w, r)
+	}))
 	return a
 }
 
@@ -36,12 +34,25 @@ func (a *viewApp) do(method, target string, header ...string) *httptest.Response
 		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
-	a.e.ServeHTTP(rec, req)
+	a.h.ServeHTTP(rec, req)
 	return rec
 }
 
-func html(body string) func(echo.Context) error {
-	return func(c echo.Context) error { return c.HTML(http.StatusOK, body) }
+// html is a handler that answers 200 with body as a page.
+func html(body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		io.WriteString(w, body)
+	}
+}
+
+// text is a handler that answers status with body as plain text.
+func text(status int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
 }
 
 func TestViewKey(t *testing.T) {
@@ -94,10 +105,14 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"errors are not stored (flask-caching 180)", func(t *testing.T, c *Cache) {
-			for _, h := range []func(echo.Context) error{
-				func(c echo.Context) error { return c.String(http.StatusInternalServerError, "oops") },
-				func(c echo.Context) error { return errors.New("boom") },
-				func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) },
+			for _, h := range []http.HandlerFunc{
+				text(http.StatusInternalServerError, "oops"),
+				http.NotFound,
+				func(w http.ResponseWriter, r *http.Request) {}, // wrote nothing
+				func(w http.ResponseWriter, r *http.Request) {
+					io.WriteString(w, "half a page")
+					DoNotStore(r) // and then it failed
+				},
 			} {
 				a := newViewApp(c, ViewOptions{}, h)
 				a.do("GET", "/err")
@@ -107,29 +122,37 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"responses that are not for everyone are not stored", func(t *testing.T, c *Cache) {
-			for name, h := range map[string]func(echo.Context) error{
-				"Set-Cookie": func(c echo.Context) error {
-					c.SetCookie(&http.Cookie{Name: "session", Value: "alice"})
-					return c.HTML(http.StatusOK, "alice's page")
+			withHeader := func(name, value string) http.HandlerFunc {
+				return func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set(name, value)
+					html("mine")(w, r)
+				}
+			}
+			for name, h := range map[string]http.HandlerFunc{
+				"Set-Cookie": func(w http.ResponseWriter, r *http.Request) {
+					http.SetCookie(w, &http.Cookie{Name: "session", Value: "alice"})
+					html("alice's page")(w, r)
 				},
-				"private": func(c echo.Context) error {
-					c.Response().Header().Set("Cache-Control", "private, max-age=60")
-					return c.HTML(http.StatusOK, "mine")
-				},
-				"no-store": func(c echo.Context) error {
-					c.Response().Header().Set("Cache-Control", "no-store")
-					return c.HTML(http.StatusOK, "mine")
-				},
-				"Vary: Cookie": func(c echo.Context) error {
-					c.Response().Header().Set("Vary", "Cookie")
-					return c.HTML(http.StatusOK, "mine")
-				},
+				"private":      withHeader("Cache-Control", "private, max-age=60"),
+				"no-store":     withHeader("Cache-Control", "no-store"),
+				"Vary: Cookie": withHeader("Vary", "Cookie"),
 			} {
 				a := newViewApp(c, ViewOptions{}, h)
 				a.do("GET", "/private")
 				if rec := a.do("GET", "/private"); rec.Header().Get("X-Cache") == "HIT" || a.calls.Load() != 2 {
 					t.Errorf("%s: response was stored and served to another request", name)
 				}
+			}
+		}},
+		{"an early hint is not the status stored", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Link", "</static/app.css>; rel=preload; as=style")
+				w.WriteHeader(http.StatusEarlyHints)
+				html("hinted")(w, r)
+			})
+			a.do("GET", "/hinted")
+			if rec := a.do("GET", "/hinted"); rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "HIT" || rec.Body.String() != "hinted" {
+				t.Errorf("got %d, X-Cache %q, body %q; want the page from the cache", rec.Code, rec.Header().Get("X-Cache"), rec.Body)
 			}
 		}},
 		{"HEAD is never stored (flask-caching 270)", func(t *testing.T, c *Cache) {
@@ -147,8 +170,8 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"declared query parameters are part of the key", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{Query: []string{"q", "x"}}, func(c echo.Context) error {
-				return c.String(http.StatusOK, "q="+c.QueryParam("q"))
+			a := newViewApp(c, ViewOptions{Query: []string{"q", "x"}}, func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "q="+r.URL.Query().Get("q"))
 			})
 			if got := a.do("GET", "/s?q=a").Body.String(); got != "q=a" {
 				t.Fatalf("got %q", got)
@@ -162,8 +185,9 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"other query parameters never reach the handler", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{Query: []string{"page"}}, func(c echo.Context) error {
-				return c.String(http.StatusOK, "page="+c.QueryParam("page")+" utm="+c.QueryParam("utm_source")+" raw="+c.Request().URL.RawQuery)
+			a := newViewApp(c, ViewOptions{Query: []string{"page"}}, func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				io.WriteString(w, "page="+q.Get("page")+" utm="+q.Get("utm_source")+" raw="+r.URL.RawQuery)
 			})
 			if got := a.do("GET", "/q").Body.String(); got != "page= utm= raw=" {
 				t.Fatalf("got %q", got)
@@ -200,12 +224,12 @@ func TestViews(t *testing.T) {
 		{"a page rendered across an invalidation is stale at once", func(t *testing.T, c *Cache) {
 			entered, release := make(chan struct{}), make(chan struct{})
 			var first atomic.Bool
-			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
 				if first.CompareAndSwap(false, true) {
 					close(entered)
 					<-release
 				}
-				return c.HTML(http.StatusOK, "p")
+				html("p")(w, r)
 			})
 			first.Store(false) // the first render is the one the data changes under
 			done := make(chan struct{})
@@ -221,13 +245,13 @@ func TestViews(t *testing.T) {
 		{"a request after an invalidation does not share an older render", func(t *testing.T, c *Cache) {
 			var renders atomic.Int64
 			started, release := make(chan struct{}), make(chan struct{})
-			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
 				n := renders.Add(1)
 				if n == 1 {
 					close(started)
 					<-release
 				}
-				return c.HTML(http.StatusOK, "render "+strconv.FormatInt(n, 10))
+				html("render "+strconv.FormatInt(n, 10))(w, r)
 			})
 			first := make(chan string)
 			go func() { first <- a.do("GET", "/join").Body.String() }()
@@ -263,27 +287,24 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"a request marked personal beforehand bypasses the cache", func(t *testing.T, c *Cache) {
-			e := echo.New()
-			var calls atomic.Int64
-			e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-				return func(ctx echo.Context) error {
-					if ctx.Request().Header.Get("X-Visitor") != "" {
-						MarkPersonal(ctx.Request())
-					}
-					return next(ctx)
+			views := c.Views(ViewOptions{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				html("hello "+r.Header.Get("X-Visitor"))(w, r)
+			}))
+			// Like the session middleware, an earlier middleware marks the
+			// request and passes it on.
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-Visitor") != "" {
+					MarkPersonal(r)
 				}
+				views.ServeHTTP(w, r)
 			})
-			e.GET("/*", func(ctx echo.Context) error {
-				calls.Add(1)
-				return ctx.HTML(http.StatusOK, "hello "+ctx.Request().Header.Get("X-Visitor"))
-			}, c.Views(ViewOptions{}))
 			get := func(visitor string) *httptest.ResponseRecorder {
 				req := httptest.NewRequest("GET", "/personal", nil)
 				if visitor != "" {
 					req.Header.Set("X-Visitor", visitor)
 				}
 				rec := httptest.NewRecorder()
-				e.ServeHTTP(rec, req)
+				h.ServeHTTP(rec, req)
 				return rec
 			}
 			if rec := get("alice"); rec.Header().Get("X-Cache") != "BYPASS" || rec.Body.String() != "hello alice" {
@@ -302,9 +323,9 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"a response marked personal is not stored", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{}, func(ctx echo.Context) error {
-				MarkPersonal(ctx.Request())
-				return ctx.HTML(http.StatusOK, "yours")
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+				MarkPersonal(r)
+				html("yours")(w, r)
 			})
 			a.do("GET", "/yours")
 			if rec := a.do("GET", "/yours"); rec.Header().Get("X-Cache") == "HIT" || a.calls.Load() != 2 {
@@ -312,7 +333,7 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"unless bypasses", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{Unless: func(c echo.Context) bool { return c.Request().Header.Get("X-Preview") != "" }}, html("p"))
+			a := newViewApp(c, ViewOptions{Unless: func(r *http.Request) bool { return r.Header.Get("X-Preview") != "" }}, html("p"))
 			a.do("GET", "/u", "X-Preview", "1")
 			a.do("GET", "/u", "X-Preview", "1")
 			if n := a.calls.Load(); n != 2 {
@@ -332,9 +353,9 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"concurrent misses render once", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
 				time.Sleep(time.Second) // long enough that every request is waiting by then
-				return c.HTML(http.StatusOK, "slow")
+				html("slow")(w, r)
 			})
 			var wg sync.WaitGroup
 			for i := 0; i < 20; i++ {
@@ -353,10 +374,10 @@ func TestViews(t *testing.T) {
 		}},
 		{"concurrent misses of a private page each render", func(t *testing.T, c *Cache) {
 			var n atomic.Int64
-			a := newViewApp(c, ViewOptions{}, func(c echo.Context) error {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
 				time.Sleep(50 * time.Millisecond)
-				c.SetCookie(&http.Cookie{Name: "id", Value: "x"})
-				return c.HTML(http.StatusOK, "for "+string(rune('a'+n.Add(1))))
+				http.SetCookie(w, &http.Cookie{Name: "id", Value: "x"})
+				html("for "+string(rune('a'+n.Add(1))))(w, r)
 			})
 			var wg sync.WaitGroup
 			bodies := make(chan string, 5)

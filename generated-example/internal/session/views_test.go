@@ -11,6 +11,11 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
+// The tests here put the view cache in front of Echo handlers with
+// echo.WrapMiddleware, Echo's own adapter for net/http middleware: the
+// session's mark and cookie must reach Views through it. The web package's
+// adapter, which the app uses, is tested there with the whole app.
+
 // TestViewsNeverShareSessionPages puts a page that only reads the session
 // ("Hello, alice" or "Hello, stranger") under the view cache. Anonymous
 // visitors share one cached copy; a visitor with a session always gets
@@ -36,7 +41,7 @@ func TestViewsNeverShareSessionPages(t *testing.T) {
 							user = "stranger"
 						}
 						return ctx.HTML(http.StatusOK, "Hello, "+user)
-					}, c.Views(cache.ViewOptions{}))
+					}, echo.WrapMiddleware(c.Views(cache.ViewOptions{})))
 
 					_, login := a.request(http.MethodPost, "/login", "")
 					if login == nil {
@@ -96,7 +101,7 @@ func TestViewsSkipSessionWriters(t *testing.T) {
 				n, _ := sess.Values["n"].(int)
 				sess.Values["n"] = n + 1
 				return ctx.HTML(http.StatusOK, "counted")
-			}, c.Views(cache.ViewOptions{}))
+			}, echo.WrapMiddleware(c.Views(cache.ViewOptions{})))
 			for i := 0; i < 3; i++ {
 				rec, cookie := a.request(http.MethodGet, "/counter", "")
 				if rec.Header().Get("X-Cache") == "HIT" || cookie == nil {
@@ -116,7 +121,7 @@ func TestTamperedCookieSharesThePage(t *testing.T) {
 			return err
 		}
 		return ctx.HTML(http.StatusOK, "shared")
-	}, a.cache.Views(cache.ViewOptions{}))
+	}, echo.WrapMiddleware(a.cache.Views(cache.ViewOptions{})))
 	a.request(http.MethodGet, "/shared", "")
 	if rec, _ := a.request(http.MethodGet, "/shared", "forged-value"); rec.Header().Get("X-Cache") != "HIT" {
 		t.Errorf("a forged cookie: X-Cache %q, want HIT", rec.Header().Get("X-Cache"))

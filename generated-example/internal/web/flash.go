@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
@@ -34,7 +35,7 @@ func takeFlash(c echo.Context) string {
 
 // hasFlash tells the view cache to step aside for a visitor with a
 // message waiting: the cached page is everyone's and cannot show it.
-func hasFlash(c echo.Context) bool {
-	_, err := c.Cookie(flashCookie)
+func hasFlash(r *http.Request) bool {
+	_, err := r.Cookie(flashCookie)
 	return err == nil
 }

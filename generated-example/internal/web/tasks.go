@@ -45,7 +45,7 @@ func (s *Server) ServeTasks(store tasks.Store) {
 	p := &taskPages{Server: s, tasks: store}
 	p.allTasks = cache.Memoize(s.cache, "tasks.all", memoTTL, p.loadTasks)
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
-		s.cache.Views(cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+		viewCache(s.cache, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
 	s.echo.POST("/tasks", p.handleAddTask)
 	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask)
 }
