@@ -41,6 +41,9 @@ func generateExample(t *testing.T) []generate.File {
 func TestGolden(t *testing.T) {
 	files := generateExample(t)
 	if *update {
+		if err := checkUpdateSafe(exampleDir, files); err != nil {
+			t.Fatal(err)
+		}
 		writeGolden(t, files)
 	}
 	want := make(map[string]generate.File)
@@ -54,7 +57,8 @@ func TestGolden(t *testing.T) {
 		case !ok:
 			t.Errorf("%s: missing from generated-example", p)
 		case !bytes.Equal(g.Data, f.Data):
-			t.Errorf("%s: content differs from the template's output", p)
+			t.Errorf("%s: content differs from the template's output:\n%s", p,
+				unifiedDiff("generated-example/"+p, "generated/"+p, g.Data, f.Data, maxDiffLines))
 		case g.Mode&0o111 != f.Mode&0o111:
 			t.Errorf("%s: mode %v, want %v", p, g.Mode, f.Mode)
 		}

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -191,24 +192,34 @@ func TestResetNeverLeaksCredentials(t *testing.T) {
 }
 
 // TestSilentServerDuringAuth: a server that accepts the connection but
-// never answers the handshake costs one connect timeout, then misses are
-// instant.
+// never answers the handshake fails the first operation with a timeout
+// and leaves rotation; the operations after it never dial it again.
 func TestSilentServerDuringAuth(t *testing.T) {
-	opts := fastOptions(memcachedtest.StartSilent(t))
+	addr := memcachedtest.StartSilent(t)
+	opts := fastOptions(addr)
 	opts.Username, opts.Password = "app", "s3cret"
-	c := newMemcachedCache(t, opts, discard())
+	var logs memcachedtest.LogBuffer
+	c := newMemcachedCache(t, opts, logs.Logger())
+	tr := watchTraffic(c)
 
-	start := time.Now()
 	wantMiss(t, c, "k")
-	if d := time.Since(start); d < opts.ConnectTimeout/2 || d > opts.ConnectTimeout+time.Second {
-		t.Errorf("first get took %v, want about the connect timeout %v", d, opts.ConnectTimeout)
+	if got := tr.dials(addr); got != 1 {
+		t.Errorf("first get dialed the server %d times, want 1", got)
 	}
-	start = time.Now()
+	if inRotation(c, addr) {
+		t.Fatal("the server is still in rotation after its handshake went unanswered")
+	}
+	if !strings.Contains(logs.String(), "i/o timeout") {
+		t.Errorf("the failure logged is not the handshake timing out:\n%s", logs.String())
+	}
 	for i := 0; i < 20; i++ {
 		wantMiss(t, c, "k")
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("20 gets to a known-bad server took %v, want them to fail fast", d)
+	if got := tr.dials(addr) - 1; got != 0 {
+		t.Errorf("20 gets to a known-bad server dialed it %d more times, want 0", got)
+	}
+	if inRotation(c, addr) {
+		t.Error("the silent server is back in rotation")
 	}
 }
 
@@ -230,16 +241,19 @@ func TestDownAtStartup(t *testing.T) {
 	srv.Stop()
 	opts := fastOptions(srv.Addr)
 	c := newMemcachedCache(t, opts, discard())
+	tr := watchTraffic(c)
 	if err := c.Ping(); err == nil {
 		t.Fatal("ping of a stopped server succeeded")
 	}
-	start := time.Now()
+	if inRotation(c, srv.Addr) {
+		t.Fatal("the server is in rotation after a failed ping")
+	}
 	for i := 0; i < 100; i++ {
 		wantMiss(t, c, "k")
 		c.Set("k", []byte("v"), 0)
 	}
-	if d := time.Since(start); d > 200*time.Millisecond {
-		t.Errorf("200 operations with the server down took %v, want them to fail fast", d)
+	if d, w := tr.dials(srv.Addr), tr.writes(srv.Addr); d+w != 0 {
+		t.Errorf("200 operations with the server known down dialed it %d times and sent it %d commands, want none", d, w)
 	}
 
 	srv.Restart()
@@ -249,27 +263,31 @@ func TestDownAtStartup(t *testing.T) {
 	wantValue(t, c, "k", "v")
 }
 
-// TestHungServer pauses memcached with SIGSTOP: the first operation pays
-// the operation timeout, the following ones fail fast, and the server
-// rejoins after it is resumed.
+// TestHungServer pauses memcached with SIGSTOP: the first operation times
+// out and takes the server out of rotation, the following ones never
+// reach it, and the server rejoins after it is resumed.
 func TestHungServer(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	opts := fastOptions(srv.Addr)
-	c := newMemcachedCache(t, opts, discard())
+	var logs memcachedtest.LogBuffer
+	c := newMemcachedCache(t, opts, logs.Logger())
+	tr := watchTraffic(c)
 	mustSet(t, c, "k", "v", 0)
 
 	srv.Pause()
-	start := time.Now()
 	wantMiss(t, c, "k")
-	if d := time.Since(start); d < opts.Timeout/2 {
-		t.Errorf("first get to a hung server took %v, want about the timeout %v", d, opts.Timeout)
+	if inRotation(c, srv.Addr) {
+		t.Fatal("the server is still in rotation after a get to it timed out")
 	}
-	start = time.Now()
+	if !strings.Contains(logs.String(), "i/o timeout") {
+		t.Errorf("the failure logged is not a timeout:\n%s", logs.String())
+	}
+	dials, writes := tr.dials(srv.Addr), tr.writes(srv.Addr)
 	for i := 0; i < 50; i++ {
 		wantMiss(t, c, "k")
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("50 gets to a known-hung server took %v, want them to fail fast", d)
+	if d, w := tr.dials(srv.Addr)-dials, tr.writes(srv.Addr)-writes; d+w != 0 {
+		t.Errorf("50 gets to a known-hung server dialed it %d times and sent it %d commands, want none", d, w)
 	}
 
 	srv.Resume()
@@ -280,8 +298,9 @@ func TestHungServer(t *testing.T) {
 }
 
 // TestFailoverUnderLoad runs concurrent traffic over three servers, kills
-// one, and restarts it: callers never see a slow request beyond the first
-// failures, the dead server's keys move to the others, and it rejoins.
+// one, and restarts it: once the ring has taken the dead server out, only
+// the operations already on their way to it reach it, its keys move to the
+// others, and it rejoins and takes traffic again.
 func TestFailoverUnderLoad(t *testing.T) {
 	var srvs []*memcachedtest.Server
 	var addrs []string
@@ -293,6 +312,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	var logs memcachedtest.LogBuffer
 	opts := fastOptions(addrs...)
 	c := newMemcachedCache(t, opts, logs.Logger())
+	tr := watchTraffic(c)
 	r := c.backend.(*memcached).ring
 
 	const nkeys = 300
@@ -306,29 +326,30 @@ func TestFailoverUnderLoad(t *testing.T) {
 	}
 	victim := srvs[1]
 
+	const workers = 8
 	var stop atomic.Bool
-	var slow, ops atomic.Int64
+	var ops atomic.Int64
 	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
+	for g := 0; g < workers; g++ {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
 			for i := g; !stop.Load(); i++ {
 				k := keys[i%nkeys]
-				start := time.Now()
 				if _, ok := c.Get(k); !ok {
 					c.Set(k, []byte("v"), 0)
-				}
-				if time.Since(start) >= opts.Timeout {
-					slow.Add(1) // paid a full timeout
 				}
 				ops.Add(1)
 			}
 		}(g)
 	}
-	time.Sleep(200 * time.Millisecond)
+	eventually(t, 5*time.Second, "traffic on every server", func() bool {
+		return ops.Load() >= 10*workers
+	})
 	victim.Stop()
-	time.Sleep(500 * time.Millisecond)
+	eventually(t, 5*time.Second, "killed server out of rotation", func() bool {
+		return !inRotation(c, victim.Addr)
+	})
 
 	for _, k := range keys {
 		a, err := r.PickServer(k)
@@ -345,24 +366,24 @@ func TestFailoverUnderLoad(t *testing.T) {
 
 	victim.Restart()
 	eventually(t, 5*time.Second, "restarted server back in rotation", func() bool {
-		for _, k := range keys {
-			if a, _ := r.PickServer(k); a.String() == victim.Addr {
-				return true
-			}
-		}
-		return false
+		return inRotation(c, victim.Addr)
 	})
-	time.Sleep(200 * time.Millisecond)
+	writes := tr.writes(victim.Addr)
+	eventually(t, 5*time.Second, "traffic on the restarted server", func() bool {
+		return tr.writes(victim.Addr) > writes
+	})
 	stop.Store(true)
 	wg.Wait()
 
-	if n := slow.Load(); n > 8 {
-		t.Errorf("%d of %d operations were slow, want at most one per worker", n, ops.Load())
+	// An operation that picked the server just before the ring took it out
+	// still dials it or writes to it; each worker has one under way.
+	if n := tr.whileDown(victim.Addr); n > workers {
+		t.Errorf("%d operations reached the killed server after the ring took it out, want at most one per worker (%d)", n, workers)
 	}
 	// Before the ring drops the server, each worker can fail on its get
 	// and its set over pooled connections the server closed (that alone
 	// does not eject a server), and once more on the dial that does.
-	if n := c.Stats().Errors; n > 8*4 {
+	if n := c.Stats().Errors; n > workers*4 {
 		t.Errorf("%d cache errors during failover, want only the first few", n)
 	}
 	for _, k := range keys {
@@ -370,7 +391,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 			wantValue(t, c, k, "v") // the other servers' keys were never lost
 		}
 	}
-	t.Logf("%d operations, %d slow, %d errors", ops.Load(), slow.Load(), c.Stats().Errors)
+	t.Logf("%d operations, %d reached the killed server while it was out, %d errors", ops.Load(), tr.whileDown(victim.Addr), c.Stats().Errors)
 }
 
 // TestOutageLogsAreBounded: with every server down, thousands of
@@ -390,4 +411,80 @@ func TestOutageLogsAreBounded(t *testing.T) {
 	if s := c.Stats(); s.Errors < 9000 {
 		t.Errorf("counted %d errors, want every failed operation counted", s.Errors)
 	}
+}
+
+// traffic counts, per server, the connections a memcached Cache's client
+// opens and the commands it writes, so a test can tell which operations
+// reached a server. The ring's probes dial on their own and are not
+// counted.
+type traffic struct {
+	ring *ring
+
+	mu                   sync.Mutex
+	dialed, wrote, downs map[string]int
+}
+
+// watchTraffic starts counting c's traffic; call it before c is used.
+func watchTraffic(c *Cache) *traffic {
+	m := c.backend.(*memcached)
+	tr := &traffic{ring: m.ring, dialed: map[string]int{}, wrote: map[string]int{}, downs: map[string]int{}}
+	dial := m.client.DialContext
+	m.client.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		tr.count(tr.dialed, addr)
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countedConn{Conn: conn, tr: tr, addr: addr}, nil
+	}
+	return tr
+}
+
+// count adds one to n[addr], and to the while-down count if the ring has
+// addr out of rotation.
+func (tr *traffic) count(n map[string]int, addr string) {
+	down := tr.ring.byAddr[addr].down.Load()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	n[addr]++
+	if down {
+		tr.downs[addr]++
+	}
+}
+
+func (tr *traffic) get(n map[string]int, addr string) int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return n[addr]
+}
+
+// dials returns how many connections the client has opened, or tried to,
+// to addr.
+func (tr *traffic) dials(addr string) int { return tr.get(tr.dialed, addr) }
+
+// writes returns how many writes, one per command, the client has made to
+// addr.
+func (tr *traffic) writes(addr string) int { return tr.get(tr.wrote, addr) }
+
+// whileDown returns how many of addr's dials and writes happened while the
+// ring had it out of rotation.
+func (tr *traffic) whileDown(addr string) int { return tr.get(tr.downs, addr) }
+
+// countedConn counts its writes in its traffic.
+type countedConn struct {
+	net.Conn
+	tr   *traffic
+	addr string
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	c.tr.count(c.tr.wrote, c.addr)
+	return c.Conn.Write(p)
+}
+
+// inRotation reports whether c's ring has addr in rotation. Unlike
+// Servers, it does not probe the server, so it tells what the operations
+// so far have found.
+func inRotation(c *Cache, addr string) bool {
+	return !c.backend.(*memcached).ring.byAddr[addr].down.Load()
 }

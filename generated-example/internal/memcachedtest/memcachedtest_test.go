@@ -145,3 +145,43 @@ func TestAuthProxy(t *testing.T) {
 		t.Errorf("Auths() = %d, want 1", n)
 	}
 }
+
+func TestRelay(t *testing.T) {
+	s := Start(t)
+	r := StartRelay(t, s.Addr)
+	conn, err := net.DialTimeout("tcp", r.Addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	rd := bufio.NewReader(conn)
+	conn.Write([]byte("version\r\n"))
+	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "VERSION ") {
+		t.Fatalf("version through the relay: got %q, %v", line, err)
+	}
+	if got, want := r.Sent(), int64(len("version\r\n")); r.Conns() != 1 || got != want {
+		t.Errorf("got %d connections and %d bytes, want 1 and %d", r.Conns(), got, want)
+	}
+
+	r.Hang()
+	conn.Write([]byte("version\r\n"))
+	conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if line, err := rd.ReadString('\n'); err == nil {
+		t.Errorf("a hung relay answered %q", line)
+	}
+	second, err := net.DialTimeout("tcp", r.Addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.Write([]byte("get k\r\n"))
+	want := int64(2*len("version\r\n") + len("get k\r\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Sent() != want || r.Conns() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("hung relay counted %d connections and %d bytes, want 2 and %d", r.Conns(), r.Sent(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

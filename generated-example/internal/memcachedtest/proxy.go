@@ -154,3 +154,126 @@ func StartSilent(tb testing.TB) string {
 	})
 	return ln.Addr().String()
 }
+
+// Relay passes connections through to a server and counts what clients
+// send, so a test can tell whether an operation reached the server. Hang
+// makes it stop answering, like a server that is paused or cut off.
+type Relay struct {
+	// Addr is the relay's host:port.
+	Addr string
+
+	backend string
+	ln      net.Listener
+	hung    atomic.Bool
+	conns   atomic.Int64
+	sent    atomic.Int64
+
+	mu     sync.Mutex
+	open   []net.Conn // closed when the test ends
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// StartRelay starts a Relay in front of backend and stops it when the test
+// ends.
+func StartRelay(tb testing.TB, backend string) *Relay {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &Relay{Addr: ln.Addr().String(), backend: backend, ln: ln}
+	r.wg.Add(1)
+	go r.serve()
+	tb.Cleanup(func() {
+		ln.Close()
+		r.mu.Lock()
+		r.closed = true
+		for _, c := range r.open {
+			c.Close()
+		}
+		r.mu.Unlock()
+		r.wg.Wait()
+	})
+	return r
+}
+
+// Hang makes the relay keep accepting connections and reading what
+// clients send, but pass nothing on and answer nothing, on new connections
+// and open ones alike.
+func (r *Relay) Hang() { r.hung.Store(true) }
+
+// Conns returns the number of connections clients have opened.
+func (r *Relay) Conns() int { return int(r.conns.Load()) }
+
+// Sent returns the number of bytes clients have sent, relayed or not.
+func (r *Relay) Sent() int64 { return r.sent.Load() }
+
+// track keeps c to be closed when the test ends, or closes it now if the
+// test has ended, so that no copy outlives the relay.
+func (r *Relay) track(c net.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		c.Close()
+		return
+	}
+	r.open = append(r.open, c)
+}
+
+func (r *Relay) serve() {
+	defer r.wg.Done()
+	for {
+		client, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		r.conns.Add(1)
+		r.track(client)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.handle(client)
+		}()
+	}
+}
+
+func (r *Relay) handle(client net.Conn) {
+	defer client.Close()
+	var backend net.Conn
+	if !r.hung.Load() {
+		var err error
+		if backend, err = net.Dial("tcp", r.backend); err != nil {
+			return
+		}
+		r.track(backend)
+		defer backend.Close()
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.pass(client, backend, nil)
+		}()
+	}
+	r.pass(backend, client, &r.sent)
+}
+
+// pass copies from src to dst until src fails, adding what it reads to
+// counted, if set. While the relay is hung it reads and drops. A nil dst
+// drops everything.
+func (r *Relay) pass(dst, src net.Conn, counted *atomic.Int64) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if counted != nil {
+			counted.Add(int64(n))
+		}
+		if n > 0 && dst != nil && !r.hung.Load() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
