@@ -14,7 +14,10 @@
 #                      the cached page's bytes (the one-round-trip limit)
 #   fixed bytes        a bare Echo handler writing the same bytes from memory
 #
-# and the app's peak RSS. The tasks are in a PostgreSQL server of its own
+# and the app's peak RSS. Each line also gives the CPU time per request of
+# the server, memcached and wrk together, which is what bounds throughput on
+# a machine where they share the cores, and which other work on the machine
+# moves far less than requests per second. The tasks are in a PostgreSQL server of its own
 # when PostgreSQL is installed (initdb and postgres in PATH or in
 # /usr/lib/postgresql/*/bin; run as the postgres user when root), as on
 # Heroku, and in memory otherwise. With --faults it runs the app on three memcached
@@ -187,28 +190,50 @@ func main() {
 EOF
 (cd "$tmp/src" && go build -o "$tmp/app" . && go build -o "$tmp/loadbaseline" ./cmd/loadbaseline)
 
+# cpu_ticks PID...: the CPU time, user and system, in clock ticks, that the
+# processes have used, plus that of this shell's finished children (wrk).
+cpu_ticks() {
+  local total pid
+  total=$(awk '{ print $16 + $17 }' "/proc/$$/stat")
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+clock_tick=$(getconf CLK_TCK)
+
 # run_wrk NAME URL [HEADER]: one wrk run; prints a result line and keeps
-# the figures in $tmp/results.
+# the figures in $tmp/results. With $measured set to the pids of the server
+# and memcached, the line also gives the CPU time per request of those and
+# wrk together: on two cores that all three share, it is what bounds the
+# throughput, and unlike requests per second it hardly moves when other
+# work on the machine takes cores away.
 run_wrk() {
   local name=$1 url=$2 header=${3:-}
   local args=(-t"$threads" -c"$connections" -d"$duration" --latency --timeout 5s)
+  local before=0 after=0
   if [ -n "$header" ]; then args+=(-H "$header"); fi
+  if [ -n "${measured:-}" ]; then before=$(cpu_ticks $measured); fi
   wrk "${args[@]}" "$url" > "$tmp/wrk.out"
-  awk -v name="$name" '
+  if [ -n "${measured:-}" ]; then after=$(cpu_ticks $measured); fi
+  awk -v name="$name" -v ticks=$((after - before)) -v hz="$clock_tick" '
     /^    Latency/ { max = $4 }
     $1 == "50%" { p50 = $2 }
     $1 == "99%" { p99 = $2 }
     /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /requests in/ { requests = $1 }
     /^Requests\/sec:/ { rps = $2 }
     /Socket errors:/ { errors = $0; sub(/^ *Socket errors: */, "", errors) }
     END {
-      printf "%-18s %10.0f req/s   p50 %9s   p99 %9s   max %9s   non-2xx %s%s\n",
-        name, rps, p50, p99, max, (non2xx == "" ? 0 : non2xx), (errors == "" ? "" : "   socket errors: " errors)
-      printf "%s\t%s\n", name, rps >> "'"$tmp"'/results"
+      cpu = (ticks > 0 && requests > 0) ? sprintf("   cpu/req %4.0f us", ticks * 1e6 / hz / requests) : ""
+      printf "%-18s %10.0f req/s   p50 %9s   p99 %9s   max %9s   non-2xx %s%s%s\n",
+        name, rps, p50, p99, max, (non2xx == "" ? 0 : non2xx), cpu, (errors == "" ? "" : "   socket errors: " errors)
+      printf "%s\t%s\t%s\n", name, rps, (ticks > 0 && requests > 0 ? ticks * 1e6 / hz / requests : 0) >> "'"$tmp"'/results"
     }' "$tmp/wrk.out"
 }
 
 rps() { awk -F '\t' -v name="$1" '$1 == name { print $2 }' "$tmp/results"; }
+cpu() { awk -F '\t' -v name="$1" '$1 == name { print $3 }' "$tmp/results"; }
 ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
 database_url=""
@@ -245,6 +270,7 @@ peak_rss() { awk '/^VmHWM:/ { printf "%.1f MB", $2 / 1024 }' "/proc/$1/status"; 
 if ! $faults; then
   mc_port=$(free_port)
   start_memcached "$mc_port"
+  mc_pid=$started
   start_app "127.0.0.1:$mc_port"
   add_tasks 2
   # A pending flash message sends a request past the view cache (it must
@@ -254,24 +280,27 @@ if ! $faults; then
 
   bl_port=$(free_port)
   PORT=$bl_port MEMCACHIER_SERVERS="127.0.0.1:$mc_port" "$tmp/loadbaseline" "$tmp/page.html" > "$tmp/baseline.log" 2>&1 &
-  pids+=("$!")
+  bl_pid=$!
+  pids+=("$bl_pid")
   wait_for "http://127.0.0.1:$bl_port/fixed"
 
   session_cookie=$(curl -fsS -o /dev/null -c - "$base/session/" | awk '$6 == "session" { print "session=" $7 }')
 
   main_pid=$app_pid main_base=$base
   start_app "127.0.0.1:$mc_port" NEAR_CACHE_TTL=0
-  near_off=$base
+  near_off=$base near_off_pid=$app_pid
   app_pid=$main_pid base=$main_base
 
   echo "==> wrk -t$threads -c$connections -d$duration, page of $(wc -c < "$tmp/page.html") bytes"
+  measured="$app_pid $mc_pid"
   run_wrk "cached page" "$base/"
-  run_wrk "cached, near off" "$near_off/"
+  measured="$near_off_pid $mc_pid" run_wrk "cached, near off" "$near_off/"
   run_wrk "bypass, 2 tasks" "$base/" "$bypass"
   add_tasks 18
   run_wrk "bypass, 20 tasks" "$base/" "$bypass"
   run_wrk "session page" "$base/session/" "Cookie: $session_cookie"
   run_wrk "healthz" "$base/healthz"
+  measured="$bl_pid $mc_pid"
   run_wrk "raw get" "http://127.0.0.1:$bl_port/raw"
   run_wrk "fixed bytes" "http://127.0.0.1:$bl_port/fixed"
 
@@ -280,6 +309,7 @@ if ! $faults; then
   echo "cached page / healthz:         $(ratio "cached page" "healthz")"
   echo "cached, near off / raw get:    $(ratio "cached, near off" "raw get")"
   echo "bypass 20 tasks / 2 tasks:     $(ratio "bypass, 20 tasks" "bypass, 2 tasks")"
+  echo "  by CPU per request (2 / 20):  $(awk -v a="$(cpu "bypass, 2 tasks")" -v b="$(cpu "bypass, 20 tasks")" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')"
   echo "healthz / fixed bytes:         $(ratio "healthz" "fixed bytes")"
   echo "app peak RSS:                  $(peak_rss "$app_pid")"
   exit 0

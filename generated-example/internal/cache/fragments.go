@@ -16,10 +16,20 @@ import (
 // "_template_fragment_cache_" + name, then "_" + each vary value. Use it to
 // invalidate a fragment: c.Delete(cache.FragmentKey("task", "12")).
 func FragmentKey(name string, vary ...string) string {
-	if len(vary) == 0 {
-		return "_template_fragment_cache_" + name
+	// Built in one piece: a page builds a key per row.
+	n := len(fragmentGroup) + len(name)
+	for _, v := range vary {
+		n += 1 + len(v)
 	}
-	return "_template_fragment_cache_" + name + "_" + strings.Join(vary, "_")
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(fragmentGroup)
+	b.WriteString(name)
+	for _, v := range vary {
+		b.WriteByte('_')
+		b.WriteString(v)
+	}
+	return b.String()
 }
 
 // Fragments caches rendered pieces of html/template pages, like Jinja2's
@@ -112,10 +122,19 @@ func (f *Fragments) Render(name string, ttl time.Duration, vary []string, render
 // updated-at time). On an error, discard what was written to w.
 func (f *Fragments) RenderAll(w io.Writer, keys []string, ttl time.Duration, render func(i int, w io.Writer) error) error {
 	got := f.fetch(keys)
+	if g, ok := w.(interface{ Grow(int) }); ok {
+		// Make room for the cached rows at once: a 20-row page would
+		// otherwise grow a buffer through every size up to its own.
+		size := 0
+		for _, data := range got {
+			size += len(data)
+		}
+		g.Grow(size)
+	}
 	var missed []int
 	var rendered [][]byte
 	for i, key := range keys {
-		if data, ok := got[key]; ok {
+		if data := got[i]; data != nil {
 			f.cache.CountHit(LayerFragments)
 			if _, err := w.Write(data); err != nil {
 				return err
@@ -139,29 +158,39 @@ func (f *Fragments) RenderAll(w io.Writer, keys []string, ttl time.Duration, ren
 	return nil
 }
 
-// fetch returns the fragments under keys that are cached: from the near
-// cache if there is one, and the rest with one GetMulti, which the near
-// cache then keeps.
-func (f *Fragments) fetch(keys []string) map[string][]byte {
+// fetch returns the fragments under keys that are cached, got[i] for
+// keys[i] and nil for a miss: from the near cache if there is one, and the
+// rest with one GetMulti, which the near cache then keeps.
+func (f *Fragments) fetch(keys []string) [][]byte {
+	got := make([][]byte, len(keys))
 	near := f.cache.near
-	if near == nil {
-		return f.cache.GetMulti(keys)
+	var gen uint64
+	if near != nil {
+		gen = near.fragments(keys, got)
 	}
-	gen, read := near.gen(fragmentGroup), f.cache.now()
-	got := make(map[string][]byte, len(keys))
 	var far []string
-	for _, key := range keys {
-		if data, ok := near.get(key).([]byte); ok {
-			got[key] = data
-		} else {
+	for i, key := range keys {
+		if got[i] == nil {
 			far = append(far, key)
 		}
 	}
 	if len(far) == 0 {
 		return got
 	}
-	for key, data := range f.cache.GetMulti(far) {
-		got[key] = data
+	read := f.cache.now()
+	found := f.cache.GetMulti(far)
+	if len(found) == 0 {
+		return got
+	}
+	for i, key := range keys {
+		data, ok := found[key]
+		if got[i] != nil || !ok {
+			continue
+		}
+		if data == nil {
+			data = []byte{} // an empty fragment is a hit too
+		}
+		got[i] = data
 		near.put(key, fragmentGroup, gen, read, data, len(key)+len(data)+nearEntryOverhead)
 	}
 	return got

@@ -95,12 +95,36 @@ func (n *near) get(key string) any {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.lookup(key, n.now())
+}
+
+// fragments sets got[i] to the fresh fragment under keys[i], for those it
+// holds, and returns fragmentGroup's generation, all under one lock. A page
+// with a row per fragment takes the lock once, not once a row: under load
+// on a few cores, a goroutine descheduled while holding the lock keeps
+// every other request waiting, and twenty lookups a page made that the
+// near cache's main cost.
+func (n *near) fragments(keys []string, got [][]byte) uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.now()
+	for i, key := range keys {
+		if data, ok := n.lookup(key, now).([]byte); ok {
+			got[i] = data
+		}
+	}
+	return n.gens[fragmentGroup]
+}
+
+// lookup returns the value under key if it is fresh at now, marking it
+// used, or nil. The caller holds n.mu.
+func (n *near) lookup(key string, now time.Time) any {
 	el, ok := n.items[key]
 	if !ok {
 		return nil
 	}
 	e := el.Value.(*nearEntry)
-	if e.gen != n.gens[e.group] || n.now().Sub(e.read) >= n.ttl {
+	if e.gen != n.gens[e.group] || now.Sub(e.read) >= n.ttl {
 		n.remove(el)
 		return nil
 	}

@@ -24,44 +24,73 @@ import (
 //
 //	go test ./internal/web -run '^$' -bench . -benchmem
 func BenchmarkIndexPastViewCache(b *testing.B) {
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, near := range []time.Duration{0, time.Hour} {
 		for _, n := range []int{2, 20} {
 			b.Run("near="+strconv.FormatBool(near > 0)+"/tasks="+strconv.Itoa(n), func(b *testing.B) {
-				srv := memcachedtest.Start(b) // each its own: the memoized list's key is the same
-				c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, NearCacheTTL: near}, logger)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { c.Close() })
-				store := tasks.NewMemory()
-				for i := 0; i < n; i++ {
-					if _, err := store.Add(context.Background(), "Task number "+strconv.Itoa(i)); err != nil {
-						b.Fatal(err)
-					}
-				}
-				s, err := NewServer(config.Config{}, c, logger)
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.ServeTasks(store)
-				serve := func() {
-					req := httptest.NewRequest(http.MethodGet, "/", nil)
-					req.Header.Set("Cookie", flashCookie+"=bench")
-					rec := httptest.NewRecorder()
-					s.ServeHTTP(rec, req)
-					if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "BYPASS" {
-						b.Fatalf("status %d, X-Cache %q", rec.Code, rec.Header().Get("X-Cache"))
-					}
-				}
-				serve() // store the rows and the list
-				s.fragments.Wait()
-				serve()
-				b.ResetTimer()
+				serve := benchIndex(b, near, n)
 				for i := 0; i < b.N; i++ {
-					serve()
+					serve(b)
 				}
 			})
 		}
 	}
+}
+
+// BenchmarkIndexPastViewCacheParallel is BenchmarkIndexPastViewCache with
+// the near cache, with requests served concurrently from every
+// GOMAXPROCS goroutine, as under load: it shows what a request costs when
+// others wait on the same locks and share the cores, which one request at
+// a time, mostly waiting on memcached, does not.
+func BenchmarkIndexPastViewCacheParallel(b *testing.B) {
+	for _, n := range []int{2, 20} {
+		b.Run("tasks="+strconv.Itoa(n), func(b *testing.B) {
+			serve := benchIndex(b, time.Hour, n)
+			b.SetParallelism(16) // most goroutines wait on memcached
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					serve(b)
+				}
+			})
+		})
+	}
+}
+
+// benchIndex returns a function serving the home page past the view cache
+// from a server with n tasks, on a memcached of its own (the memoized
+// list's key is the same in every server), with the near cache on for
+// near, its rows and list already cached, and the timer reset.
+func benchIndex(b *testing.B, near time.Duration, n int) func(*testing.B) {
+	b.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := memcachedtest.Start(b)
+	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}, NearCacheTTL: near}, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	store := tasks.NewMemory()
+	for i := 0; i < n; i++ {
+		if _, err := store.Add(context.Background(), "Task number "+strconv.Itoa(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := NewServer(config.Config{}, c, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.ServeTasks(store)
+	serve := func(b *testing.B) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Cookie", flashCookie+"=bench")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "BYPASS" {
+			b.Errorf("status %d, X-Cache %q", rec.Code, rec.Header().Get("X-Cache"))
+		}
+	}
+	serve(b) // store the rows and the list
+	s.fragments.Wait()
+	serve(b)
+	b.ResetTimer()
+	return serve
 }
