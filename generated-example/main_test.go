@@ -106,21 +106,6 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
-// fetch gets url with client and returns the body of a 200 answer.
-func fetch(t *testing.T, client *http.Client, url string) string {
-	t.Helper()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d, %v", url, resp.StatusCode, err)
-	}
-	return string(data)
-}
-
 // startApp runs the app on a free port with env and waits until it
 // answers. shutdown cancels it and returns what run returned.
 func startApp(t *testing.T, env map[string]string) (base string, shutdown func() error) {

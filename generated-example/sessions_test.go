@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -36,4 +37,19 @@ func TestSessionOnTwoInstances(t *testing.T) {
 			t.Errorf("run returned %v after shutdown, want nil", err)
 		}
 	}
+}
+
+// fetch gets url with client and returns the body of a 200 answer.
+func fetch(t *testing.T, client *http.Client, url string) string {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d, %v", url, resp.StatusCode, err)
+	}
+	return string(data)
 }

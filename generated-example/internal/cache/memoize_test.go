@@ -95,12 +95,15 @@ func TestMemoize(t *testing.T) {
 		}},
 		{"version outlives the first result (flask-caching 531)", func(t *testing.T, c *Cache) {
 			fn, calls := counted(func(n int) (int, error) { return n, nil })
-			// memcached counts whole seconds, so a 3s item lives 2 to 3s.
-			m := Memoize(c, t.Name(), 3*time.Second, fn)
+			// memcached counts whole seconds, so a 5s item lives 4 to 5s:
+			// f(1) is gone by 5s, f(2) lives until 7s at least, and the
+			// check at 5.5s has a second and a half to spare on a slow
+			// machine.
+			m := Memoize(c, t.Name(), 5*time.Second, fn)
 			m.Call(ctx, 1) // creates the version
-			time.Sleep(2 * time.Second)
-			m.Call(ctx, 2) // lives until 4s at least
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(3 * time.Second)
+			m.Call(ctx, 2)
+			time.Sleep(2500 * time.Millisecond)
 			// f(1) has expired; f(2) must still be a hit. With a version
 			// key that expired with f(1), f(2) would be lost too.
 			m.Call(ctx, 2)

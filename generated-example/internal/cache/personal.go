@@ -12,10 +12,11 @@ import (
 // the request (in an earlier middleware), it never answers the request
 // with a page cached for someone else either.
 //
-// The session package marks every request that carries a valid session
-// cookie, and every response produced while a session was loaded or saved,
-// so pages cached by Views can never leak one visitor's data to another.
-// Call it from your own code for anything else that is per visitor.
+// Session middleware should mark every request that carries a valid
+// session cookie, and every response produced while a session was loaded
+// or saved, so that pages cached by Views can never leak one visitor's
+// data to another. Call it from your own code for anything else that is
+// per visitor.
 func MarkPersonal(r *http.Request) {
 	visitorOf(r).personal.Store(true)
 }

@@ -105,7 +105,7 @@ func (c *Cache) DeleteView(path string) error {
 //     no-cache; error pages are never stored (Flask-Caching issue 180), nor
 //     is an answer the handler never wrote or marked with DoNotStore.
 //   - Nothing personal is shared: a request marked with MarkPersonal before
-//     Views sees it (the session package marks every visitor who has a
+//     Views sees it (session middleware marks every visitor who has a
 //     session) bypasses the cache, and a response marked while it was being
 //     rendered (the handler read or saved a session) is not stored.
 //   - A HEAD is answered from the GET entry but never stored, so a GET is

@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-// Config holds every setting the app reads from its environment.
+// Config holds the settings every app has: the port, the cache and the
+// request limits. The app's optional parts read theirs with Load functions
+// of their own.
 type Config struct {
 	// Port is the TCP port to listen on (PORT; Heroku sets it).
 	Port int

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,7 +27,7 @@ type serverRow struct {
 }
 
 // handleCacheDashboard shows the cache at work: each layer's hits, misses
-// and errors with its hit ratio, the backend, and for memcached each
+// and errors with its hit ratio (the layers this app uses), the backend, and for memcached each
 // server's state, checked on every request so that a server that just
 // went away shows as down. It is this moment's figures, so it is never a
 // cached view.
@@ -35,7 +36,11 @@ func (s *Server) handleCacheDashboard(c echo.Context) error {
 	page := dashboardPage{
 		Kind:   stats.Kind,
 		Totals: cache.LayerStats{Name: "every key", Hits: stats.Hits, Misses: stats.Misses, Errors: stats.Errors},
-		Layers: stats.Layers,
+	}
+	for _, l := range stats.Layers {
+		if slices.ContainsFunc(s.layers, func(used cache.Layer) bool { return used.String() == l.Name }) {
+			page.Layers = append(page.Layers, l)
+		}
 	}
 	now := time.Now()
 	for _, st := range s.cache.Servers() {
@@ -47,7 +52,7 @@ func (s *Server) handleCacheDashboard(c echo.Context) error {
 		page.Servers = append(page.Servers, row)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Render(http.StatusOK, "cache.html", page)
+	return s.render(c, http.StatusOK, "cache.html", page)
 }
 
 // handleCacheStats shows the cache's hit, miss and error counters.

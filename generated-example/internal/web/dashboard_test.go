@@ -3,7 +3,6 @@ package web
 import (
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,17 +11,6 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
-
-// layerRow returns the hits, misses and errors the dashboard shows for a
-// layer, as a string such as "1 1 0".
-func layerRow(t *testing.T, page, layer string) string {
-	t.Helper()
-	m := regexp.MustCompile(`<th>` + layer + `</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("the dashboard has no row for %s:\n%s", layer, page)
-	}
-	return m[1] + " " + m[2] + " " + m[3]
-}
 
 // TestCacheDashboardServers: with two memcached servers, killing one shows
 // on the very next request, and it shows as up again once the ring's
@@ -60,5 +48,20 @@ func TestCacheDashboardServers(t *testing.T) {
 			t.Fatalf("%s is not back in the ring 10s after its restart", b.Addr)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCacheDashboardShowsLayersInUse: a server with no pages of its own
+// uses the view cache alone, and the dashboard shows no other layer.
+func TestCacheDashboardShowsLayersInUse(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	page := do(s, http.MethodGet, "/cache/").Body.String()
+	if !strings.Contains(page, "<th>views</th>") {
+		t.Errorf("the dashboard lacks the views layer:\n%s", page)
+	}
+	for _, layer := range []string{"memoize", "fragments", "sessions"} {
+		if strings.Contains(page, "<th>"+layer+"</th>") {
+			t.Errorf("the dashboard shows the %s layer, which this server does not use:\n%s", layer, page)
+		}
 	}
 }

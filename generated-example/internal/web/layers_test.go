@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -46,4 +47,15 @@ func TestCacheDashboard(t *testing.T) {
 	if again := do(s, http.MethodGet, "/cache/"); again.Header().Get("X-Cache") != "" {
 		t.Error("the dashboard went through the view cache")
 	}
+}
+
+// layerRow returns the hits, misses and errors the dashboard shows for a
+// layer, as a string such as "1 1 0".
+func layerRow(t *testing.T, page, layer string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<th>` + layer + `</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the dashboard has no row for %s:\n%s", layer, page)
+	}
+	return m[1] + " " + m[2] + " " + m[3]
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -35,8 +34,8 @@ func securityHeaders() echo.MiddlewareFunc {
 }
 
 // crossOriginProtection refuses a POST (or any other unsafe method) that a
-// browser sends on behalf of another site, with 403, before the handler or
-// the session is touched. It uses Go's http.CrossOriginProtection, which
+// browser sends on behalf of another site, with 403, before the handler,
+// or any middleware added after this one, runs. It uses Go's http.CrossOriginProtection, which
 // reads the Sec-Fetch-Site and Origin headers that browsers send: no
 // tokens, so cached pages and fragments stay the same for everyone.
 // Requests with neither header, such as curl's, are not from a browser and
@@ -55,8 +54,8 @@ func crossOriginProtection() echo.MiddlewareFunc {
 
 // limitBodies answers 413 to a request whose body is larger than limit
 // bytes. A declared length is refused before anything is read; a body sent
-// without one is cut off at the limit, and reading past it fails (see
-// parseForm).
+// without one is cut off at the limit, and reading past it fails with
+// *http.MaxBytesError.
 func limitBodies(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -67,29 +66,5 @@ func limitBodies(limit int64) echo.MiddlewareFunc {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 			return next(c)
 		}
-	}
-}
-
-// parseForm reads a posted form, so that a body over the limit is a 413
-// and a malformed one a 400 rather than a form with empty fields, which is
-// what Echo's FormValue would make of them.
-func parseForm(c echo.Context) error {
-	req := c.Request()
-	// ParseMultipartForm alone would hide ParseForm's error behind
-	// ErrNotMultipart for an ordinary form.
-	err := req.ParseForm()
-	if err == nil {
-		if err = req.ParseMultipartForm(DefaultMaxBodyBytes); errors.Is(err, http.ErrNotMultipart) {
-			err = nil
-		}
-	}
-	var tooBig *http.MaxBytesError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &tooBig):
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
 	}
 }

@@ -87,12 +87,20 @@ type view struct {
 // in many small pieces: into a reused buffer, that costs no allocation.
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// Render implements echo.Renderer. Echo renders into a buffer, so a
-// template error never sends half a page; the page is written to it in
-// one piece, so that it grows once, and its length is set: without one,
-// net/http sends a page of more than 2 KB in chunks, which costs a page
-// of a few rows an extra write to the connection and its framing.
+// Render implements echo.Renderer, for handlers that call c.Render. The
+// app's own handlers call Server.render, which spares the copy.
 func (r *renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
+	return r.execute(name, data, c, func(page []byte) error {
+		c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
+		_, err := w.Write(page)
+		return err
+	})
+}
+
+// execute renders the page name with data into a pooled buffer and hands
+// the whole page to send, so that a template error never sends half a
+// page.
+func (r *renderer) execute(name string, data any, c echo.Context, send func(page []byte) error) error {
 	t, ok := r.pages[name]
 	if !ok {
 		return fmt.Errorf("render: no view named %q", name)
@@ -102,9 +110,23 @@ func (r *renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, c: c}); err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
-	_, err := w.Write(buf.Bytes())
-	return err
+	return send(buf.Bytes())
+}
+
+// render answers with the page name rendered with data. c.Render would
+// render into a new buffer and copy it into the response: for a page of a
+// few KB that is a dozen allocations and a copy per request. The page's
+// length is set too: without one, net/http sends a page of more than 2 KB
+// in chunks, which costs an extra write to the connection.
+func (s *Server) render(c echo.Context, code int, name string, data any) error {
+	return s.views.execute(name, data, c, func(page []byte) error {
+		res := c.Response()
+		res.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		res.Header().Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
+		res.WriteHeader(code)
+		_, err := res.Write(page)
+		return err
+	})
 }
 
 // partial renders the named partial, such as "task", with data.

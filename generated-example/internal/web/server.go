@@ -32,6 +32,7 @@ type Server struct {
 	views     *renderer
 	cache     *cache.Cache
 	fragments *cache.Fragments
+	layers    []cache.Layer // the caching layers in use, for the dashboard
 }
 
 // NewServer returns a Server with the routes every app has: /healthz, the
@@ -49,6 +50,7 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 		views:     views,
 		cache:     c,
 		fragments: fragments,
+		layers:    []cache.Layer{cache.LayerViews},
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

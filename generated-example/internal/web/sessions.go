@@ -6,12 +6,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/session"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
 // sessionName is the session cookie's name.
 const sessionName = "session"
 
-// demoUser is who "log in" logs in as: the demo has no passwords.
+// demoUser is who "log in" logs in as: this example has no passwords.
 const demoUser = "demo visitor"
 
 // UseSessions gives every request its session, loaded from store when
@@ -21,6 +23,7 @@ const demoUser = "demo visitor"
 // logged in.
 func (s *Server) UseSessions(store *session.Store) {
 	s.echo.Use(session.Middleware(store))
+	s.layers = append(s.layers, cache.LayerSessions)
 	s.echo.GET("/set/", s.handleSessionSet)
 	s.echo.GET("/get/", s.handleSessionGet)
 	s.echo.GET("/session/", s.handleSessionPage)
@@ -104,7 +107,7 @@ func (s *Server) handleSessionPage(c echo.Context) error {
 	sess.Values["views"] = views
 	user, _ := sess.Values["user"].(string)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Render(http.StatusOK, "session.html", sessionPage{Views: views, User: user, CacheKind: s.cache.Kind()})
+	return s.render(c, http.StatusOK, "session.html", sessionPage{Views: views, User: user, CacheKind: s.cache.Kind()})
 }
 
 // handleLogin "logs in" and gives the session a new ID, which a real login

@@ -43,6 +43,7 @@ type taskPages struct {
 // exactly what it made stale.
 func (s *Server) ServeTasks(store tasks.Store) {
 	p := &taskPages{Server: s, tasks: store}
+	s.layers = append(s.layers, cache.LayerMemoize, cache.LayerFragments)
 	p.allTasks = cache.Memoize(s.cache, "tasks.all", memoTTL, p.loadTasks)
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
 		viewCache(s.cache, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
@@ -86,7 +87,7 @@ func (l taskList) MarshalBinary() ([]byte, error) {
 // anything under the key: whatever does not decode exactly is an error,
 // which the memoized query takes as a miss.
 func (l *taskList) UnmarshalBinary(data []byte) error {
-	r := binaryReader{data: data}
+	r := binaryReader{data: data, text: string(data)}
 	n := r.uvarint()
 	if n > tasks.MaxTasks {
 		return errBadTaskList
@@ -110,9 +111,11 @@ func appendString(b []byte, s string) []byte {
 }
 
 // binaryReader reads what taskList.MarshalBinary wrote, and remembers
-// whether anything was missing or malformed.
+// whether anything was missing or malformed. Its strings are slices of
+// text, one copy of the whole data, rather than an allocation each.
 type binaryReader struct {
 	data []byte
+	text string // the data, as a string
 	bad  bool
 }
 
@@ -140,9 +143,9 @@ func (r *binaryReader) string() string {
 		r.bad = true
 		return ""
 	}
-	s := string(r.data[:n])
+	at := len(r.text) - len(r.data)
 	r.data = r.data[n:]
-	return s
+	return r.text[at : at+int(n)]
 }
 
 // loadTasks is the function behind the memoized "all tasks" query.
@@ -204,7 +207,7 @@ func (s *taskPages) handleIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Render(http.StatusOK, "index.html", indexPage{
+	return s.render(c, http.StatusOK, "index.html", indexPage{
 		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
 		Rows:       rows,

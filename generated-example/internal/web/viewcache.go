@@ -36,7 +36,7 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 					// body of a HEAD. The new response stays in the context
 					// afterwards, so an error page written later goes
 					// through it too and runs the hooks the handler set,
-					// such as saving the session; what passes through it
+					// such as one that saves a session; what passes through it
 					// reaches the request's own response, which the request
 					// logger reads.
 					wrapped := echo.NewResponse(w, ctx.Echo())
