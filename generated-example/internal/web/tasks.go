@@ -161,7 +161,10 @@ func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (taskList, error)
 // changes whenever the row could, so a row never shows another task's
 // content.
 func taskFragmentKey(t tasks.Task) string {
-	return cache.FragmentKey("task", strconv.FormatInt(t.ID, 10), strconv.FormatInt(t.UpdatedAt.UnixMicro(), 10))
+	// The numbers are formatted on the stack: a page builds a key per row,
+	// and only the key itself needs the heap.
+	var id, at [20]byte
+	return cache.FragmentKey("task", string(strconv.AppendInt(id[:0], t.ID, 10)), string(strconv.AppendInt(at[:0], t.UpdatedAt.UnixMicro(), 10)))
 }
 
 // taskRows returns the rows of the list (views/partials/task.html), each a
