@@ -85,11 +85,18 @@ func TestRunWithMemcached(t *testing.T) {
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	for _, env := range []map[string]string{
-		{"PORT": "not-a-port"},
-		{"MEMCACHIER_SERVERS": "host-without-port"},
-		{"MEMCACHIER_USERNAME": "app", "MEMCACHIER_PASSWORD": ""},
-	} {
+	rejectsConfig(t,
+		map[string]string{"PORT": "not-a-port"},
+		map[string]string{"MEMCACHIER_SERVERS": "host-without-port"},
+		map[string]string{"MEMCACHIER_USERNAME": "app", "MEMCACHIER_PASSWORD": ""},
+	)
+}
+
+// rejectsConfig checks that run refuses to start in each environment,
+// with one line that does not show the password s3cret-pw.
+func rejectsConfig(t *testing.T, envs ...map[string]string) {
+	t.Helper()
+	for _, env := range envs {
 		err := run(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err == nil {
 			t.Errorf("%v: run succeeded, want a configuration error", env)

@@ -10,6 +10,13 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
 
+func TestRunRejectsBadSessionConfig(t *testing.T) {
+	rejectsConfig(t,
+		map[string]string{"SESSION_SECRET": "s3cret-pw"},
+		map[string]string{"DYNO": "web.1"},
+	)
+}
+
 // TestSessionOnTwoInstances runs two instances of the app on one
 // memcached with one SESSION_SECRET: a session made through one is valid
 // on the other.

@@ -247,10 +247,11 @@ func (c *Cache) Kind() string { return c.kind }
 // Stats are a Cache's counters since it was built: for every key, and for
 // each layer's lookups.
 type Stats struct {
-	Kind   string       `json:"kind"`
-	Hits   uint64       `json:"hits"`
-	Misses uint64       `json:"misses"`
-	Errors uint64       `json:"errors"`
+	Kind   string `json:"kind"`
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+	Errors uint64 `json:"errors"`
+	// Layers holds each layer's counters, indexed by Layer.
 	Layers []LayerStats `json:"layers"`
 }
 

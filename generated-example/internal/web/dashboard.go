@@ -37,9 +37,9 @@ func (s *Server) handleCacheDashboard(c echo.Context) error {
 		Kind:   stats.Kind,
 		Totals: cache.LayerStats{Name: "every key", Hits: stats.Hits, Misses: stats.Misses, Errors: stats.Errors},
 	}
-	for _, l := range stats.Layers {
-		if slices.ContainsFunc(s.layers, func(used cache.Layer) bool { return used.String() == l.Name }) {
-			page.Layers = append(page.Layers, l)
+	for l, st := range stats.Layers {
+		if slices.Contains(s.layers, cache.Layer(l)) {
+			page.Layers = append(page.Layers, st)
 		}
 	}
 	now := time.Now()

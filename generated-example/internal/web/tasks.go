@@ -46,18 +46,22 @@ func (s *Server) ServeTasks(store tasks.Store) {
 	s.layers = append(s.layers, cache.LayerMemoize, cache.LayerFragments)
 	p.allTasks = cache.Memoize(s.cache, "tasks.all", memoTTL, p.loadTasks)
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
-		viewCache(s.cache, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
-	s.echo.POST("/tasks", p.handleAddTask)
-	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask)
+		storeErrors, viewCache(s.cache, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+	s.echo.POST("/tasks", p.handleAddTask, storeErrors)
+	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask, storeErrors)
 }
 
-// storeError answers 503 when the task store is down or too slow: the
-// visitor can try again, and pages served from the cache still work.
-func storeError(err error) error {
-	if errors.Is(err, tasks.ErrUnavailable) {
-		return echo.NewHTTPError(http.StatusServiceUnavailable).WithInternal(err)
+// storeErrors answers 503 when a task handler's store is down or too
+// slow: the visitor can try again, and pages served from the cache still
+// work.
+func storeErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if errors.Is(err, tasks.ErrUnavailable) {
+			return echo.NewHTTPError(http.StatusServiceUnavailable).WithInternal(err)
+		}
+		return err
 	}
-	return err
 }
 
 // taskList is the memoized result of loading every task.
@@ -204,7 +208,7 @@ func (s *taskPages) handleIndex(c echo.Context) error {
 	start := time.Now()
 	list, err := s.allTasks.Call(c.Request().Context(), struct{}{})
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	rows, err := s.taskRows(list.Tasks)
 	if err != nil {
@@ -242,7 +246,7 @@ func (s *taskPages) handleAddTask(c echo.Context) error {
 	case errors.Is(err, tasks.ErrFull):
 		return s.redirectWithFlash(c, "The list is full: delete a task first.")
 	case err != nil:
-		return storeError(err)
+		return err
 	}
 	s.tasksChanged()
 	return s.redirectWithFlash(c, "Task added.")
@@ -258,7 +262,7 @@ func (s *taskPages) handleDeleteTask(c echo.Context) error {
 	case errors.Is(err, tasks.ErrNotFound):
 		return s.redirectWithFlash(c, "That task was already deleted.")
 	case err != nil:
-		return storeError(err)
+		return err
 	}
 	// The row's fragment can no longer be shown (its key names this task
 	// alone), but it would take cache space until it expired.
