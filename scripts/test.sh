@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check that CI runs, on a fresh Debian machine with only Go:
-# installs memcached, PostgreSQL and Chromium when they are missing, checks
+# installs memcached, PostgreSQL, Chromium and git when they are missing, checks
 # formatting and vet, runs the repository's tests with the race detector
 # (generator, golden example, flag matrix, Heroku deploy, container files)
 # and then the example app's own tests, browser tests included. Tests start
@@ -25,6 +25,7 @@ has_chromium() {
 }
 missing=()
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v git >/dev/null 2>&1 || missing+=(git)
 has_postgres || missing+=(postgresql)
 has_chromium || missing+=(chromium)
 installed=()
