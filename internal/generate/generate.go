@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"go/format"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -31,18 +32,10 @@ type Options struct {
 	Sessions bool
 }
 
-// features are the optional parts of an app, as layer names spell them.
-var features = []string{"demo", "sessions"}
-
-// has reports whether the app includes the named feature.
-func (o Options) has(feature string) bool {
-	switch feature {
-	case "demo":
-		return o.Demo
-	case "sessions":
-		return o.Sessions
-	}
-	panic("generate: unknown feature " + feature)
+// features maps each optional part of an app, as layer names spell it, to
+// whether o includes it.
+func (o Options) features() map[string]bool {
+	return map[string]bool{"demo": o.Demo, "sessions": o.Sessions}
 }
 
 // baseLayer is the layer that every app includes.
@@ -58,13 +51,15 @@ func (o Options) includes(layer string) (bool, error) {
 	if layer == baseLayer {
 		return true, nil
 	}
+	features := o.features()
 	in := true
 	for _, cond := range strings.Split(layer, "+") {
 		feature, negated := strings.CutPrefix(cond, "no-")
-		if !slices.Contains(features, feature) {
-			return false, fmt.Errorf("template layer %q: %q is not a feature (want %s, or no- and one of them)", layer, cond, strings.Join(features, ", "))
+		has, ok := features[feature]
+		if !ok {
+			return false, fmt.Errorf("template layer %q: %q is not a feature (want %s, or no- and one of them)", layer, cond, strings.Join(slices.Sorted(maps.Keys(features)), ", "))
 		}
-		if o.has(feature) == negated {
+		if has == negated {
 			in = false
 		}
 	}

@@ -347,6 +347,17 @@ func TestGenerateRejectsBrokenTemplates(t *testing.T) {
 			}
 		})
 	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"a layer that names no feature": {"app/a.txt": {}, "nope/b.txt": {}},
+		"a file outside every layer":    {"app/a.txt": {}, "b.txt": {}},
+		"two layers writing one file":   {"app/a.txt": {}, "demo/a.txt": {}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := generate.Generate(fsys, generate.Options{Module: "shop", Demo: true}); err == nil {
+				t.Error("Generate succeeded, want an error")
+			}
+		})
+	}
 	t.Run("Go that does not format", func(t *testing.T) {
 		if _, err := generate.Generate(fstest.MapFS{"app/main.go.tmpl": {Data: []byte("package main\nfunc {")}}, generate.Options{Module: "shop"}); err == nil {
 			t.Error("Generate succeeded, want an error")
