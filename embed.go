@@ -6,6 +6,8 @@ package scaffold
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/echocache/scaffold/internal/generate"
 )
 
 // embedded keeps the template tree; "all:" keeps dotfiles such as .gitignore.
@@ -22,4 +24,9 @@ func Templates() fs.FS {
 		panic(err) // "templates" is a valid path: fs.Sub cannot fail here
 	}
 	return sub
+}
+
+// Template returns the app template with scaffold's features.
+func Template() generate.Template {
+	return generate.Template{FS: Templates(), Features: generate.Features}
 }

@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,32 +14,6 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
 )
-
-func TestRunRejectsBadDatabaseURL(t *testing.T) {
-	rejectsConfig(t,
-		map[string]string{"DATABASE_URL": "postgres://app:s3cret-pw@db.example.com:badport/app"},
-		map[string]string{"DATABASE_URL": "postgres://app:s3cret-pw@db.example.com/app?sslmode=bogus"},
-		map[string]string{"DATABASE_URL": "mysql://app:s3cret-pw@db.example.com/app"},
-	)
-}
-
-func TestMigrateIsACommand(t *testing.T) {
-	err := dispatch(context.Background(), []string{"serve"}, func(string) string { return "" }, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "migrate") {
-		t.Errorf("dispatch(serve): got %v, want an error naming the commands", err)
-	}
-}
-
-// postgres is the PostgreSQL server of this package's tests; each test
-// gets its own database on it.
-var postgres pgtest.Shared
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	browser.Close()
-	postgres.Close()
-	os.Exit(code)
-}
 
 // TestTasksWithMemcached runs the app on a real memcached: the task list
 // is a cached view there. Then memcached dies, and pages are still served,
@@ -98,56 +70,6 @@ func addTask(t *testing.T, base, title string) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
 		t.Fatalf("add %q: ended at %s with status %d", title, resp.Request.URL, resp.StatusCode)
 	}
-}
-
-// TestMigrate runs "generated-example migrate" as Heroku's release phase does:
-// from an empty database, then again with nothing to do. Without
-// DATABASE_URL there is nothing to migrate, and that is not an error.
-func TestMigrate(t *testing.T) {
-	var logs memcachedtest.LogBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	if err := dispatch(context.Background(), []string{"migrate"}, func(string) string { return "" }, logger); err != nil {
-		t.Errorf("migrate without DATABASE_URL: %v", err)
-	}
-	if !strings.Contains(logs.String(), "DATABASE_URL is not set") {
-		t.Errorf("migrate without DATABASE_URL does not say why there is nothing to do:\n%s", logs.String())
-	}
-
-	env := map[string]string{"DATABASE_URL": postgres.Database(t)}
-	getenv := func(k string) string { return env[k] }
-	for i, want := range []string{"migrate: applied", "schema is up to date"} {
-		logs = memcachedtest.LogBuffer{}
-		if err := dispatch(context.Background(), []string{"migrate"}, getenv, logger); err != nil {
-			t.Fatalf("migrate run %d: %v", i+1, err)
-		}
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("migrate run %d: the log does not say %q:\n%s", i+1, want, logs.String())
-		}
-	}
-}
-
-// TestRunRefusesMissingSchema: the web process does not migrate; it stops
-// with one line that says what to run.
-func TestRunRefusesMissingSchema(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": postgres.Database(t), "PORT": strconv.Itoa(memcachedtest.FreePort(t))}
-	err := run(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	want := `database schema is at version 0, want 1: run "generated-example migrate"`
-	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
-		t.Errorf("run on an empty database: got %v, want one line with %q", err, want)
-	}
-}
-
-// migratedDatabase returns the URL of a new database with the app's schema.
-func migratedDatabase(t *testing.T) string {
-	t.Helper()
-	dbURL := postgres.Database(t)
-	err := dispatch(context.Background(), []string{"migrate"}, func(k string) string {
-		return map[string]string{"DATABASE_URL": dbURL}[k]
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dbURL
 }
 
 // TestTwoInstances runs two instances of the app, as two dynos, on one

@@ -1,11 +1,12 @@
 //go:build ignore
 
 // Tidy-template tidies the app template's dependencies for every
-// combination of features. It generates the app with and without each
-// optional feature, runs "go mod tidy" in each, and writes
+// combination of features. It generates the app for each combination
+// that the generator accepts, runs "go mod tidy" in each, and writes
 // templates/app/go.mod.tmpl and templates/app/go.sum.tmpl: the full app's
 // files, with each line that only some combinations need wrapped in the
-// condition that selects them. Run it after changing an import or a
+// condition on the features that selects exactly those (see
+// generate.Template.Conditional). Run it after changing an import or a
 // version in templates/, then regenerate the golden example:
 //
 //	go run scripts/tidy-template.go && go test ./internal/generate -update
@@ -17,42 +18,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"github.com/echocache/scaffold"
+	"github.com/echocache/scaffold/internal/generate"
 )
 
 // module is the module path the apps are generated with; the template
 // spells it as its placeholder.
 const module = "example.com/tidy/app"
-
-// combination is one choice of optional features.
-type combination struct {
-	demo, sessions bool
-}
-
-func (c combination) flags() []string {
-	var f []string
-	if !c.demo {
-		f = append(f, "--no-demo")
-	}
-	if !c.sessions {
-		f = append(f, "--no-sessions")
-	}
-	return f
-}
-
-// combinations lists every choice; the first has every feature, and every
-// other combination's lines must be among its lines.
-var combinations = []combination{{true, true}, {true, false}, {false, true}, {false, false}}
-
-// conditions maps which combinations need a line, in the order of
-// combinations, to the template condition that selects exactly those.
-var conditions = map[[4]bool]string{
-	{true, true, false, false}:  ".Demo",
-	{true, false, true, false}:  ".Sessions",
-	{true, false, false, false}: "and .Demo .Sessions",
-	{true, true, true, false}:   "or .Demo .Sessions",
-}
 
 func main() {
 	log.SetFlags(0)
@@ -63,22 +37,37 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 
-	files := map[string][][]string{"go.mod": nil, "go.sum": nil}
-	for i, c := range combinations {
+	tmpl := scaffold.Template()
+	sets := tmpl.Combinations()
+	names := []string{"go.mod", "go.sum"}
+	versions := make(map[string][][]string)
+	for i, set := range sets {
 		dir := filepath.Join(tmp, fmt.Sprint(i))
-		run("", "go", append([]string{"run", "./cmd/scaffold", "new", dir, "--module", module}, c.flags()...)...)
+		files, err := tmpl.Generate(generate.Options{Module: module, Features: set})
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, f := range files {
+			p := filepath.Join(dir, filepath.FromSlash(f.Path))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				log.Fatal(err)
+			}
+			if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+				log.Fatal(err)
+			}
+		}
 		run(dir, "go", "mod", "tidy")
-		for name := range files {
+		for _, name := range names {
 			data, err := os.ReadFile(filepath.Join(dir, name))
 			if err != nil {
 				log.Fatal(err)
 			}
 			text := strings.Replace(string(data), "module "+module+"\n", "module [[.Module]]\n", 1)
-			files[name] = append(files[name], strings.SplitAfter(text, "\n"))
+			versions[name] = append(versions[name], strings.SplitAfter(text, "\n"))
 		}
 	}
-	for name, versions := range files {
-		out, err := merge(versions)
+	for _, name := range names {
+		out, err := tmpl.Conditional(sets, versions[name])
 		if err != nil {
 			log.Fatalf("%s: %v", name, err)
 		}
@@ -88,54 +77,6 @@ func main() {
 		}
 		fmt.Println("updated", path)
 	}
-}
-
-// merge writes the first version's lines, each line that another version
-// lacks inside the condition that selects the versions having it. A
-// condition's "[[-" markers trim the newline before them, so the lines
-// between them render with their newlines exactly when they are wanted.
-func merge(versions [][]string) (string, error) {
-	for i, v := range versions[1:] {
-		for _, line := range v {
-			if !slices.Contains(versions[0], line) {
-				return "", fmt.Errorf("combination %v has %q, which the full app lacks", combinations[i+1], line)
-			}
-		}
-	}
-	var b strings.Builder
-	open := ""
-	for i, line := range versions[0] {
-		var in [4]bool
-		for j, v := range versions {
-			in[j] = slices.Contains(v, line)
-		}
-		cond := ""
-		if in != [4]bool{true, true, true, true} {
-			var ok bool
-			if cond, ok = conditions[in]; !ok {
-				return "", fmt.Errorf("no condition selects the combinations %v that need %q", in, line)
-			}
-			if i == 0 {
-				return "", fmt.Errorf("the first line %q is not in every combination", line)
-			}
-		}
-		if cond != open {
-			if open != "" {
-				b.WriteString("[[- end]]\n")
-			}
-			if cond != "" {
-				b.WriteString("[[- if " + cond + "]]\n")
-			}
-			open = cond
-		}
-		// The markers trim the newline before them, so a line inside a
-		// condition keeps the newline that ends the line above it.
-		b.WriteString(line)
-	}
-	if open != "" {
-		b.WriteString("[[- end]]\n")
-	}
-	return b.String(), nil
 }
 
 func run(dir, name string, args ...string) {

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	scaffold new NAME [--module PATH] [--force] [--dry-run]
+//	scaffold new NAME [--module PATH] [--no-demo] [--no-db] [--no-sessions] [--force] [--dry-run]
 //	scaffold version
 //
 // Run "scaffold help new" for the details.

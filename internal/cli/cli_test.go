@@ -58,9 +58,15 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-func expectedFiles(t *testing.T, module string) []generate.File {
+// expectedFiles returns what the generator writes for module with the
+// features set, or every feature when set is nil.
+func expectedFiles(t *testing.T, module string, set generate.Set) []generate.File {
 	t.Helper()
-	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: module, Demo: true, Sessions: true})
+	tmpl := scaffold.Template()
+	if set == nil {
+		set = tmpl.All()
+	}
+	files, err := tmpl.Generate(generate.Options{Module: module, Features: set, Version: version()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +79,7 @@ func TestNewWritesApp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("new: %v", err)
 	}
-	for _, f := range expectedFiles(t, "github.com/acme/shop") {
+	for _, f := range expectedFiles(t, "github.com/acme/shop", nil) {
 		data, err := os.ReadFile(filepath.Join("shop", f.Path))
 		if err != nil {
 			t.Errorf("%s: %v", f.Path, err)
@@ -102,24 +108,29 @@ func TestNewWritesApp(t *testing.T) {
 func TestNewFeatureFlags(t *testing.T) {
 	tests := []struct {
 		flags     []string
-		opts      generate.Options
+		set       generate.Set
 		want, not []string
 	}{
 		{
 			flags: []string{"--no-demo"},
-			opts:  generate.Options{Module: "shop", Sessions: true},
-			want:  []string{"SESSION_SECRET", "memcachier:dev"},
-			not:   []string{"postgres", "migrate", "DATABASE_URL"},
+			set:   generate.Set{"db": true, "demo": false, "sessions": true},
+			want:  []string{"SESSION_SECRET", "memcachier:dev", "heroku-postgresql:essential-0", "go run . migrate"},
 		},
 		{
 			flags: []string{"--no-sessions"},
-			opts:  generate.Options{Module: "shop", Demo: true},
+			set:   generate.Set{"db": true, "demo": true, "sessions": false},
 			want:  []string{"heroku-postgresql:essential-0", "go run . migrate"},
 			not:   []string{"SESSION_SECRET"},
 		},
 		{
-			flags: []string{"--no-demo", "--no-sessions"},
-			opts:  generate.Options{Module: "shop"},
+			flags: []string{"--no-demo", "--no-db"},
+			set:   generate.Set{"db": false, "demo": false, "sessions": true},
+			want:  []string{"SESSION_SECRET", "memcachier:dev"},
+			not:   []string{"postgres", "migrate", "DATABASE_URL"},
+		},
+		{
+			flags: []string{"--no-demo", "--no-db", "--no-sessions"},
+			set:   generate.Set{"db": false, "demo": false, "sessions": false},
 			want:  []string{"memcachier:dev", "git push heroku HEAD:main"},
 			not:   []string{"SESSION_SECRET", "postgres", "migrate"},
 		},
@@ -131,10 +142,7 @@ func TestNewFeatureFlags(t *testing.T) {
 			if err != nil {
 				t.Fatalf("new: %v", err)
 			}
-			files, err := generate.Generate(scaffold.Templates(), tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := expectedFiles(t, "shop", tt.set)
 			var written []string
 			err = filepath.WalkDir("shop", func(p string, d fs.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
@@ -202,7 +210,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("--dry-run wrote %d entries", len(entries))
 	}
-	files := expectedFiles(t, "github.com/acme/shop")
+	files := expectedFiles(t, "github.com/acme/shop", nil)
 	for _, f := range files {
 		if !strings.Contains(stdout, filepath.Join("shop", filepath.FromSlash(f.Path))+"\n") {
 			t.Errorf("--dry-run does not list %s", f.Path)
@@ -337,6 +345,7 @@ func TestBadInput(t *testing.T) {
 		{"standard library name", []string{"new", "std"}, "standard library"},
 		{"unexpanded home", []string{"new", "~/shop"}, "'~'"},
 		{"parent is a file", []string{"new", "./taken/shop"}, "not a directory"},
+		{"demo without its database", []string{"new", "shop", "--no-db"}, "the demo feature needs the db feature: add --no-demo too"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

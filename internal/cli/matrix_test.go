@@ -4,46 +4,81 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/echocache/scaffold"
+	"github.com/echocache/scaffold/internal/generate"
 )
 
-// TestFlagMatrix generates an app for every supported combination of NAME
-// form and flags, every combination of features included, then checks
-// that go.mod and go.sum are exactly what "go mod tidy" writes, builds,
-// vets and tests each one with the go command, and installs it the way
-// Heroku's buildpack does to check that the Procfile runs the binary that
-// gets built. The build cache is shared, so only the first case compiles
-// the dependencies.
-func TestFlagMatrix(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and tests several generated apps; skipped with -short")
+// matrixCase is one app that the flag matrix generates and checks.
+type matrixCase struct {
+	name  string
+	args  []string
+	setup func(t *testing.T) // runs in the working directory first
+	dir   string
+	set   generate.Set
+	// test runs the app's own tests. The NAME forms only change names,
+	// so their apps are built and vetted; every combination of features
+	// is tested, but the one with every feature, which is
+	// generated-example, whose tests CI runs on their own.
+	test bool
+}
+
+// matrixCases returns an app for every combination of tmpl's features,
+// then the NAME forms, on the app with every feature.
+func matrixCases(tmpl generate.Template) []matrixCase {
+	var cases []matrixCase
+	for i, set := range tmpl.Combinations() {
+		args := []string{"new", "shop"}
+		for _, f := range tmpl.Features {
+			if !set[f.Name] {
+				args = append(args, "--no-"+f.Name)
+			}
+		}
+		cases = append(cases, matrixCase{name: set.String(), args: args, dir: "shop", set: set, test: i > 0})
 	}
-	tests := []struct {
-		name  string
-		args  []string
-		setup func(t *testing.T) // runs in the working directory first
-		dir   string
-	}{
-		{name: "plain name", args: []string{"new", "shop"}, dir: "shop"},
-		{name: "--no-demo", args: []string{"new", "shop", "--no-demo"}, dir: "shop"},
-		{name: "--no-sessions", args: []string{"new", "shop", "--no-sessions"}, dir: "shop"},
-		{name: "--no-demo --no-sessions", args: []string{"new", "github.com/acme/api", "--no-demo", "--no-sessions"}, dir: "api"},
-		{name: "module path with dashes", args: []string{"new", "github.com/acme/my-shop"}, dir: "my-shop"},
-		{name: "major version with dots", args: []string{"new", "example.com/acme/shop.io/v2"}, dir: "shop.io"},
-		{name: "--module and a directory path", args: []string{"new", "./apps/web", "--module", "github.com/acme/web-app"}, dir: "apps/web"},
-		{
+	all := tmpl.All()
+	return append(cases,
+		matrixCase{name: "module path with dashes", args: []string{"new", "github.com/acme/my-shop"}, dir: "my-shop", set: all},
+		matrixCase{name: "major version with dots", args: []string{"new", "example.com/acme/shop.io/v2"}, dir: "shop.io", set: all},
+		matrixCase{name: "--module and a directory path", args: []string{"new", "./apps/web", "--module", "github.com/acme/web-app"}, dir: "apps/web", set: all},
+		matrixCase{
 			name: "--force into a repository",
 			args: []string{"new", "github.com/acme/shop", "--force"},
 			dir:  "shop",
+			set:  all,
 			setup: func(t *testing.T) {
 				mustWrite(t, "shop/.git/HEAD", "ref: refs/heads/main\n")
 				mustWrite(t, "shop/NOTES.md", "keep me\n")
 			},
 		},
+		matrixCase{
+			name: "--force from every feature to none",
+			args: []string{"new", "shop", "--force", "--no-demo", "--no-db", "--no-sessions"},
+			dir:  "shop",
+			set:  generate.Set{"db": false, "demo": false, "sessions": false},
+			setup: func(t *testing.T) {
+				if _, _, err := runCLI(t, "new", "shop"); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+	)
+}
+
+// TestFlagMatrix generates an app for every combination of features and
+// for each supported NAME form, then checks that go.mod and go.sum are
+// exactly what "go mod tidy" writes, builds and vets each one with the go
+// command (and runs the tests of each combination of features), and
+// installs it the way Heroku's buildpack does to check that the Procfile
+// runs the binary that gets built. The build cache is shared, so only the
+// first case compiles the dependencies.
+func TestFlagMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests several generated apps; skipped with -short")
 	}
-	for _, tt := range tests {
+	for _, tt := range matrixCases(scaffold.Template()) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
 			if tt.setup != nil {
@@ -60,20 +95,22 @@ func TestFlagMatrix(t *testing.T) {
 			goCmd(t, dir, nil, "mod", "tidy", "-diff")
 			goCmd(t, dir, nil, "build", "./...")
 			goCmd(t, dir, nil, "vet", "./...")
-			goCmd(t, dir, nil, "test", "-count=1", "./...")
+			if tt.test {
+				goCmd(t, dir, nil, "test", "-count=1", "./...")
+			}
 			goCmd(t, dir, []string{"GOBIN=" + gobin}, "install", "-tags", "heroku", ".")
 
 			procfile, err := os.ReadFile(filepath.Join(dir, "Procfile"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			demo := !slices.Contains(tt.args, "--no-demo")
-			procs := processes(t, string(procfile), demo)
+			db := tt.set["db"]
+			procs := processes(t, string(procfile), db)
 			bin := procs["web"]
 			if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
 				t.Errorf("Procfile runs %s, which go install did not build: %v", bin, err)
 			}
-			if !demo {
+			if !db {
 				return
 			}
 			if want := bin + " migrate"; procs["release"] != want {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/echocache/scaffold/internal/generate"
@@ -90,20 +91,23 @@ func checkPath(dir, rel string) error {
 	return nil
 }
 
-// writeFiles writes files under dir, all or nothing. Each file is written
+// writeFiles writes files under dir and removes the files remove (paths
+// relative to dir), all or nothing. Each file is written
 // to a temporary name and renamed into place, so no file is ever
 // half-written. A file it replaces is first renamed aside, not copied:
 // keeping it costs no disk space, and putting it back is a rename, which
-// works even when the disk is full or a quota is reached. The set-aside
-// files are removed once every file is written.
+// works even when the disk is full or a quota is reached. A file to remove
+// is set aside the same way. The set-aside files are deleted once every
+// file is written, and then the directories that removing files left
+// empty.
 //
 // If a step fails, or ctx is cancelled (Ctrl-C, SIGTERM) before the last
 // file, everything this call did is undone: new files and directories are
 // removed and replaced files are renamed back. If undoing itself fails, the
 // error names each file that could not be put back and where its old
 // content is.
-func writeFiles(ctx context.Context, dir string, files []generate.File) (err error) {
-	var tx transaction
+func writeFiles(ctx context.Context, dir string, files []generate.File, remove ...string) (err error) {
+	tx := transaction{root: dir}
 	defer func() {
 		if err == nil {
 			err = tx.commit()
@@ -130,13 +134,23 @@ func writeFiles(ctx context.Context, dir string, files []generate.File) (err err
 			return err
 		}
 	}
+	for _, rel := range remove {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+		if err := tx.removeFile(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // transaction records what writeFiles changed so that it can be undone.
 type transaction struct {
+	root     string   // the project directory: never removed as empty
 	created  []string // files and directories, in creation order
 	replaced []setAside
+	removed  []setAside
 }
 
 // setAside is a file that writeFiles replaced, renamed to a name beside it.
@@ -193,12 +207,35 @@ func (tx *transaction) writeFile(p string, data []byte, mode fs.FileMode) error 
 	return nil
 }
 
-// commit removes the set-aside files once every new file is in place.
+// removeFile sets p aside, to be deleted when the transaction commits.
+func (tx *transaction) removeFile(p string) error {
+	old, err := renameAside(p)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	tx.removed = append(tx.removed, setAside{path: p, old: old})
+	return nil
+}
+
+// commit deletes the set-aside files once every new file is in place,
+// then the directories that the removed files leave empty, up to the
+// project directory.
 func (tx *transaction) commit() error {
 	var left []string
-	for _, r := range tx.replaced {
+	for _, r := range slices.Concat(tx.replaced, tx.removed) {
 		if err := os.Remove(r.old); err != nil {
 			left = append(left, r.old)
+		}
+	}
+	for _, r := range tx.removed {
+		rel, err := filepath.Rel(tx.root, r.path)
+		if err != nil {
+			continue
+		}
+		for d := filepath.Dir(rel); d != "." && d != ".."; d = filepath.Dir(d) {
+			if os.Remove(filepath.Join(tx.root, d)) != nil {
+				break // not empty
+			}
 		}
 	}
 	if len(left) > 0 {
@@ -213,6 +250,12 @@ func (tx *transaction) commit() error {
 // past a failure and reports every file it could not put back.
 func (tx *transaction) rollback() error {
 	var problems []string
+	for i := len(tx.removed) - 1; i >= 0; i-- {
+		r := tx.removed[i]
+		if err := os.Rename(r.old, r.path); err != nil {
+			problems = append(problems, fmt.Sprintf("%s was not restored (its content is in %s: %v)", r.path, r.old, unwrapPath(err)))
+		}
+	}
 	for i := len(tx.replaced) - 1; i >= 0; i-- {
 		r := tx.replaced[i]
 		if err := os.Rename(r.old, r.path); err != nil {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"go/format"
 	"io/fs"
-	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -19,51 +18,15 @@ import (
 )
 
 // Options are the inputs of a generation. The zero value is not valid: use
-// [Resolve] to build Options from what the user typed.
+// [Resolve] to build Options from what the user typed, and set Features.
 type Options struct {
 	// Module is the Go module path of the new app, such as github.com/acme/shop.
 	Module string
-	// Demo includes the task list: the demo of every caching layer, its
-	// PostgreSQL store and migrations. Without it the app has a home page
-	// to replace with the user's own routes.
-	Demo bool
-	// Sessions includes server-side sessions kept in the cache, with the
-	// demo's log-in pages.
-	Sessions bool
-}
-
-// features maps each optional part of an app, as layer names spell it, to
-// whether o includes it.
-func (o Options) features() map[string]bool {
-	return map[string]bool{"demo": o.Demo, "sessions": o.Sessions}
-}
-
-// baseLayer is the layer that every app includes.
-const baseLayer = "app"
-
-// includes reports whether the app includes the template tree's top-level
-// directory layer. The base layer is in every app. Any other layer's name
-// is a list of conditions joined by "+", each a feature or "no-" and a
-// feature, and the layer is in the app when every condition holds:
-// "sessions" with sessions, "no-demo" without the demo, "demo+sessions"
-// only with both.
-func (o Options) includes(layer string) (bool, error) {
-	if layer == baseLayer {
-		return true, nil
-	}
-	features := o.features()
-	in := true
-	for _, cond := range strings.Split(layer, "+") {
-		feature, negated := strings.CutPrefix(cond, "no-")
-		has, ok := features[feature]
-		if !ok {
-			return false, fmt.Errorf("template layer %q: %q is not a feature (want %s, or no- and one of them)", layer, cond, strings.Join(slices.Sorted(maps.Keys(features)), ", "))
-		}
-		if has == negated {
-			in = false
-		}
-	}
-	return in, nil
+	// Features are the optional parts the app has (see [Features]).
+	Features Set
+	// Version is the scaffold version that generates the app, recorded in
+	// its .scaffold.json.
+	Version string
 }
 
 // Name is the app's name: the last element of the module path, skipping a
@@ -111,93 +74,142 @@ type File struct {
 // templateSuffix marks files that are rendered rather than copied.
 const templateSuffix = ".tmpl"
 
-// Generate renders the template tree tmpl for opts and returns the files
-// sorted by path. Go files are gofmt-formatted. An error means the template
-// tree itself is broken (a parse error, a missing field, Go that does not
-// format, two layers writing one file), never that the user's input was
-// bad: [Resolve] checks that.
-//
-// Each top-level directory of tmpl is a layer (see the README's "Working on
-// scaffold"): the files of the layers that opts includes are merged, each
-// at its path inside its layer. An optional feature is whole files, never
-// a condition inside Go code: Go templates substitute values only, and
-// other text files may also test .Demo and .Sessions.
-func Generate(tmpl fs.FS, opts Options) ([]File, error) {
-	data := struct {
-		Module   string
-		Name     string
-		RepoURL  string
-		Demo     bool
-		Sessions bool
-	}{opts.Module, opts.Name(), opts.RepoURL(), opts.Demo, opts.Sessions}
+// source is one file of a layer that an app includes.
+type source struct {
+	layer string // the layer's directory
+	path  string // the file's path inside the layer
+}
 
-	layers, err := fs.ReadDir(tmpl, ".")
+// out is the path the file is written to in the app.
+func (s source) out() string { return strings.TrimSuffix(s.path, templateSuffix) }
+
+// sources returns the files of the layers that an app with features s
+// includes, sorted by the path each is written to. It fails when the
+// tree itself is broken: a file outside every layer, a layer that names
+// no feature, two layers writing one file.
+func (t Template) sources(s Set) ([]source, error) {
+	layers, err := fs.ReadDir(t.FS, ".")
 	if err != nil {
 		return nil, err
 	}
-	var files []File
+	var out []source
 	for _, layer := range layers {
 		if !layer.IsDir() {
 			return nil, fmt.Errorf("template tree: %s is outside every layer", layer.Name())
 		}
-		in, err := opts.includes(layer.Name())
+		in, err := t.includes(s, layer.Name())
 		if err != nil {
 			return nil, err
 		}
 		if !in {
 			continue
 		}
-		sub, err := fs.Sub(tmpl, layer.Name())
-		if err != nil {
-			return nil, err
-		}
-		err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		err = fs.WalkDir(t.FS, layer.Name(), func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			f, err := renderFile(sub, path.Join(layer.Name(), p), p, data)
-			if err != nil {
-				return err
-			}
-			files = append(files, f)
+			out = append(out, source{layer: layer.Name(), path: strings.TrimPrefix(p, layer.Name()+"/")})
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	for i := 1; i < len(files); i++ {
-		if files[i].Path == files[i-1].Path {
-			return nil, fmt.Errorf("template tree writes %s twice: two layers of this app hold it", files[i].Path)
+	sort.Slice(out, func(i, j int) bool { return out[i].out() < out[j].out() })
+	for i, src := range out {
+		if src.out() == ManifestPath {
+			return nil, fmt.Errorf("template tree: layer %s holds %s, which scaffold writes itself", src.layer, ManifestPath)
+		}
+		if i > 0 && src.out() == out[i-1].out() {
+			return nil, fmt.Errorf("template tree writes %s twice: layers %s and %s of this app hold it", src.out(), out[i-1].layer, src.layer)
 		}
 	}
+	return out, nil
+}
+
+// Paths returns the paths of the files that Generate writes for an app
+// with features s, sorted, without rendering them.
+func (t Template) Paths(s Set) ([]string, error) {
+	srcs, err := t.sources(s)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, 0, len(srcs)+1)
+	for _, src := range srcs {
+		paths = append(paths, src.out())
+	}
+	paths = append(paths, ManifestPath)
+	slices.Sort(paths)
+	return paths, nil
+}
+
+// Generate renders the template for opts and returns the files sorted by
+// path: the app's files and its manifest, .scaffold.json. Go files are
+// gofmt-formatted. An error means the template tree itself is broken (a
+// parse error, a missing field, Go that does not format, two layers
+// writing one file) or opts.Features is a set that [Template.Check]
+// refuses, never that the user's other input was bad: [Resolve] checks
+// that.
+//
+// An optional feature is whole files, never a condition inside Go code:
+// Go templates substitute values only, except run.go.tmpl, the app's
+// composition root, where features meet. Other text files may also test
+// features ([[if .Demo]]).
+func (t Template) Generate(opts Options) ([]File, error) {
+	if err := t.Check(opts.Features); err != nil {
+		return nil, err
+	}
+	data := map[string]any{
+		"Module":  opts.Module,
+		"Name":    opts.Name(),
+		"RepoURL": opts.RepoURL(),
+	}
+	for _, f := range t.Features {
+		data[f.Field] = opts.Features[f.Name]
+	}
+	srcs, err := t.sources(opts.Features)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]File, 0, len(srcs)+1)
+	for _, src := range srcs {
+		f, err := renderFile(t.FS, src, data)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	manifest, err := NewManifest(opts, files).Encode()
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{Path: ManifestPath, Data: manifest, Mode: modeFor(ManifestPath)})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
 }
 
-// renderFile reads the file p of a layer, renders it when it is a template
-// and formats it when it is Go. name is its path in the template tree, for
-// errors.
-func renderFile(layer fs.FS, name, p string, data any) (File, error) {
-	src, err := fs.ReadFile(layer, p)
+// renderFile reads the file src, renders it when it is a template and
+// formats it when it is Go.
+func renderFile(fsys fs.FS, src source, data any) (File, error) {
+	name := path.Join(src.layer, src.path) // its path in the tree, for errors
+	text, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return File{}, err
 	}
-	out := p
-	if strings.HasSuffix(p, templateSuffix) {
-		out = strings.TrimSuffix(p, templateSuffix)
-		src, err = render(name, src, data)
+	out := src.out()
+	if strings.HasSuffix(src.path, templateSuffix) {
+		text, err = render(name, text, data)
 		if err != nil {
 			return File{}, err
 		}
 	}
 	if path.Ext(out) == ".go" {
-		src, err = format.Source(src)
+		text, err = format.Source(text)
 		if err != nil {
 			return File{}, fmt.Errorf("template %s: gofmt: %w", name, err)
 		}
 	}
-	return File{Path: out, Data: src, Mode: modeFor(out)}, nil
+	return File{Path: out, Data: text, Mode: modeFor(out)}, nil
 }
 
 // render executes one template file. The [[ ]] delimiters leave the app's own

@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"go/format"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -26,9 +27,14 @@ var update = flag.Bool("update", false, "rewrite generated-example/ from the tem
 // exampleDir is the golden tree, relative to this package.
 const exampleDir = "../../generated-example"
 
+// exampleVersion is the scaffold version that generated-example's
+// .scaffold.json records: the example is always this tree's own output.
+const exampleVersion = "(devel)"
+
 func generateExample(t *testing.T) []generate.File {
 	t.Helper()
-	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: generate.ExampleModule, Demo: true, Sessions: true})
+	tmpl := scaffold.Template()
+	files, err := tmpl.Generate(generate.Options{Module: generate.ExampleModule, Features: tmpl.All(), Version: exampleVersion})
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -160,13 +166,19 @@ func TestGoFiles(t *testing.T) {
 // name, unexpanded placeholders, markers that the code is not finished or
 // not to be edited.
 func TestReadsAsHandWritten(t *testing.T) {
-	files, err := generate.Generate(scaffold.Templates(), generate.Options{Module: "github.com/acme/shop", Demo: true, Sessions: true})
+	tmpl := scaffold.Template()
+	files, err := tmpl.Generate(generate.Options{Module: "github.com/acme/shop", Features: tmpl.All()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cruft := regexp.MustCompile(`(?i)scaffold|echocache|DO NOT EDIT|TODO|FIXME|XXX|\[\[\s*\.`)
 	for _, f := range files {
+		if f.Path == generate.ManifestPath {
+			continue // the generator's own record, by design
+		}
 		for i, line := range strings.Split(string(f.Data), "\n") {
+			// The README tells the owner what the manifest is for.
+			line = strings.ReplaceAll(line, generate.ManifestPath, "")
 			if m := cruft.FindString(line); m != "" {
 				t.Errorf("%s:%d: %q in %q", f.Path, i+1, m, line)
 			}
@@ -174,32 +186,37 @@ func TestReadsAsHandWritten(t *testing.T) {
 	}
 }
 
+// compositionRoot lists the Go templates where features meet, which may
+// test them: run.go builds the app from its parts, and run_test.go's
+// TestMain stops the servers its parts' tests share.
+var compositionRoot = map[string]bool{"app/run.go.tmpl": true, "app/run_test.go.tmpl": true}
+
 // TestTemplatesAreScalar enforces that Go templates only substitute
-// values: an optional feature is a whole file, never an {{if}} in Go code.
-// Other text files (README, app.json, go.mod…) may also keep or drop
-// lines by feature.
+// values: an optional feature is a whole file, never an [[if]] in Go
+// code, except in the composition root. Other text files (README,
+// app.json, go.mod…) may also keep or drop lines by feature.
 func TestTemplatesAreScalar(t *testing.T) {
+	tmpl := scaffold.Template()
 	action := regexp.MustCompile(`\[\[(.*?)\]\]`)
 	scalar := map[string]bool{".Module": true, ".Name": true, ".RepoURL": true}
-	feature := regexp.MustCompile(`^(if|else if) (\.Demo|\.Sessions|not \.Demo|not \.Sessions|and \.Demo \.Sessions|or \.Demo \.Sessions)$|^else$|^end$`)
-	err := fs.WalkDir(scaffold.Templates(), ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(tmpl.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tmpl") {
 			return err
 		}
-		data, err := fs.ReadFile(scaffold.Templates(), p)
+		data, err := fs.ReadFile(tmpl.FS, p)
 		if err != nil {
 			return err
 		}
-		isGo := strings.HasSuffix(p, ".go.tmpl")
+		conditional := !strings.HasSuffix(p, ".go.tmpl") || compositionRoot[p]
 		for _, m := range action.FindAllStringSubmatch(string(data), -1) {
 			a := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(m[1], "-"), "-"))
 			switch {
 			case scalar[a]:
-			case !isGo && feature.MatchString(a):
-			case isGo:
-				t.Errorf("%s: template action %q; Go templates may only substitute %v", p, m[0], scalar)
+			case conditional && isCondition(tmpl, a):
+			case conditional:
+				t.Errorf("%s: template action %q; only %v and conditions on the features are allowed", p, m[0], slices.Sorted(maps.Keys(scalar)))
 			default:
-				t.Errorf("%s: template action %q; only %v and conditions on .Demo and .Sessions are allowed", p, m[0], scalar)
+				t.Errorf("%s: template action %q; Go templates may only substitute %v (conditions belong in run.go)", p, m[0], slices.Sorted(maps.Keys(scalar)))
 			}
 		}
 		return nil
@@ -209,60 +226,113 @@ func TestTemplatesAreScalar(t *testing.T) {
 	}
 }
 
+// isCondition reports whether a is if, else if, else or end, with a
+// condition made only of the features' fields, not, and, or and
+// parentheses.
+func isCondition(tmpl generate.Template, a string) bool {
+	if a == "else" || a == "end" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(a, "if ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(a, "else if "); !ok {
+			return false
+		}
+	}
+	fields := make(map[string]bool)
+	for _, f := range tmpl.Features {
+		fields["."+f.Field] = true
+	}
+	words := strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(rest))
+	for _, w := range words {
+		if !fields[w] && w != "not" && w != "and" && w != "or" {
+			return false
+		}
+	}
+	return len(words) > 0
+}
+
 // TestFeatureCombinations generates the app for every combination of
 // features: no two layers write one file, the output is the same from run
 // to run, and each feature's files come and go with it.
 func TestFeatureCombinations(t *testing.T) {
-	for _, demo := range []bool{true, false} {
-		for _, sessions := range []bool{true, false} {
-			opts := generate.Options{Module: "github.com/acme/shop", Demo: demo, Sessions: sessions}
-			t.Run(fmt.Sprintf("demo=%t,sessions=%t", demo, sessions), func(t *testing.T) {
-				first, err := generate.Generate(scaffold.Templates(), opts)
-				if err != nil {
-					t.Fatal(err)
+	tmpl := scaffold.Template()
+	sets := tmpl.Combinations()
+	if len(sets) != 6 {
+		t.Errorf("%d combinations, want 6 (the demo needs the database)", len(sets))
+	}
+	for _, set := range sets {
+		db, demo, sessions := set["db"], set["demo"], set["sessions"]
+		opts := generate.Options{Module: "github.com/acme/shop", Features: set}
+		t.Run(set.String(), func(t *testing.T) {
+			first, err := tmpl.Generate(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := tmpl.Generate(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(first, again) {
+				t.Error("two runs with the same options differ")
+			}
+			paths := make(map[string]string)
+			var all strings.Builder
+			for _, f := range first {
+				paths[f.Path] = string(f.Data)
+				all.Write(f.Data)
+			}
+			wantPaths, err := tmpl.Paths(set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Sorted(maps.Keys(paths)); !slices.Equal(got, wantPaths) {
+				t.Errorf("Paths = %v, want the paths Generate writes: %v", wantPaths, got)
+			}
+			for path, want := range map[string]bool{
+				"internal/db/db.go":                              db,
+				"internal/db/migrations/00001_create_tasks.sql":  demo,
+				"internal/db/migrations/00001_create_schema.sql": db && !demo,
+				"internal/pgtest/pgtest.go":                      db,
+				"db.go":                                          db,
+				"internal/tasks/tasks.go":                        demo,
+				"browser_test.go":                                demo,
+				"internal/web/home.go":                           !demo,
+				"internal/session/session.go":                    sessions,
+				"internal/web/sessions.go":                       sessions,
+				"browser_login_test.go":                          demo && sessions,
+				".scaffold.json":                                 true,
+			} {
+				if _, got := paths[path]; got != want {
+					t.Errorf("%s written: %t, want %t", path, got, want)
 				}
-				again, err := generate.Generate(scaffold.Templates(), opts)
-				if err != nil {
-					t.Fatal(err)
+			}
+			if got := strings.Contains(paths["go.mod"], "gorilla/sessions"); got != sessions {
+				t.Errorf("gorilla/sessions in go.mod: %t, want %t", got, sessions)
+			}
+			for text, want := range map[string]bool{
+				"SESSION_SECRET":            sessions,
+				"DATABASE_URL":              db,
+				"jackc/pgx":                 db,
+				"pressly/goose":             db,
+				"heroku-postgresql":         db,
+				"release: bin/shop migrate": db,
+				`{"migrate",`:               db,
+				"srv.ServeTasks(":           demo,
+				"srv.ServeHome()":           !demo,
+			} {
+				if got := strings.Contains(all.String(), text); got != want {
+					t.Errorf("%q in the app: %t, want %t", text, got, want)
 				}
-				if !reflect.DeepEqual(first, again) {
-					t.Error("two runs with the same options differ")
-				}
-				paths := make(map[string]string)
-				var all strings.Builder
-				for _, f := range first {
-					paths[f.Path] = string(f.Data)
-					all.Write(f.Data)
-				}
-				for path, want := range map[string]bool{
-					"internal/tasks/tasks.go":     demo,
-					"internal/pgtest/pgtest.go":   demo,
-					"browser_test.go":             demo,
-					"internal/web/home.go":        !demo,
-					"internal/session/session.go": sessions,
-					"internal/web/sessions.go":    sessions,
-					"browser_login_test.go":       demo && sessions,
-				} {
-					if _, got := paths[path]; got != want {
-						t.Errorf("%s written: %t, want %t", path, got, want)
-					}
-				}
-				if got := strings.Contains(paths["go.mod"], "gorilla/sessions"); got != sessions {
-					t.Errorf("gorilla/sessions in go.mod: %t, want %t", got, sessions)
-				}
-				for text, want := range map[string]bool{
-					"SESSION_SECRET":            sessions,
-					"DATABASE_URL":              demo,
-					"jackc/pgx":                 demo,
-					"heroku-postgresql":         demo,
-					"release: bin/shop migrate": demo,
-				} {
-					if got := strings.Contains(all.String(), text); got != want {
-						t.Errorf("%q in the app: %t, want %t", text, got, want)
-					}
-				}
-			})
-		}
+			}
+			var m generate.Manifest
+			if err := json.Unmarshal([]byte(paths[generate.ManifestPath]), &m); err != nil {
+				t.Fatalf("%s: %v", generate.ManifestPath, err)
+			}
+			if !maps.Equal(m.Features, set) {
+				t.Errorf("manifest features = %v, want %v", m.Features, set)
+			}
+		})
 	}
 }
 
@@ -335,32 +405,41 @@ func TestOptionsNames(t *testing.T) {
 }
 
 func TestGenerateRejectsBrokenTemplates(t *testing.T) {
+	features := []generate.Feature{{Name: "demo", Field: "Demo"}}
+	on := generate.Set{"demo": true}
 	tests := map[string]string{
 		"bad action":    "[[ .Module ",
 		"unknown field": "[[.Nope]]",
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {
-			fsys := fstest.MapFS{"app/x.txt.tmpl": {Data: []byte(src)}}
-			if _, err := generate.Generate(fsys, generate.Options{Module: "shop"}); err == nil {
+			tmpl := generate.Template{FS: fstest.MapFS{"app/x.txt.tmpl": {Data: []byte(src)}}, Features: features}
+			if _, err := tmpl.Generate(generate.Options{Module: "shop", Features: on}); err == nil {
 				t.Error("Generate succeeded, want an error")
 			}
 		})
 	}
 	for name, fsys := range map[string]fstest.MapFS{
-		"a layer that names no feature": {"app/a.txt": {}, "nope/b.txt": {}},
-		"a file outside every layer":    {"app/a.txt": {}, "b.txt": {}},
-		"two layers writing one file":   {"app/a.txt": {}, "demo/a.txt": {}},
+		"a layer that names no feature":   {"app/a.txt": {}, "nope/b.txt": {}},
+		"a file outside every layer":      {"app/a.txt": {}, "b.txt": {}},
+		"two layers writing one file":     {"app/a.txt": {}, "demo/a.txt": {}},
+		"a layer writing the manifest":    {"app/.scaffold.json": {}},
+		"Go that does not format":         {"app/main.go.tmpl": {Data: []byte("package main\nfunc {")}},
+		"a template for the manifest too": {"demo/.scaffold.json.tmpl": {}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := generate.Generate(fsys, generate.Options{Module: "shop", Demo: true}); err == nil {
+			tmpl := generate.Template{FS: fsys, Features: features}
+			if _, err := tmpl.Generate(generate.Options{Module: "shop", Features: on}); err == nil {
 				t.Error("Generate succeeded, want an error")
 			}
 		})
 	}
-	t.Run("Go that does not format", func(t *testing.T) {
-		if _, err := generate.Generate(fstest.MapFS{"app/main.go.tmpl": {Data: []byte("package main\nfunc {")}}, generate.Options{Module: "shop"}); err == nil {
-			t.Error("Generate succeeded, want an error")
+	t.Run("a set the template refuses", func(t *testing.T) {
+		tmpl := generate.Template{FS: fstest.MapFS{"app/a.txt": {}}, Features: features}
+		for _, set := range []generate.Set{nil, {"demo": true, "extra": true}} {
+			if _, err := tmpl.Generate(generate.Options{Module: "shop", Features: set}); err == nil {
+				t.Errorf("Generate with features %v succeeded, want an error", set)
+			}
 		}
 	})
 }

@@ -20,8 +20,7 @@ type Target struct {
 
 // Resolve turns the NAME argument and the --module flag of "scaffold new"
 // into a Target, or explains in one line what is wrong and how to fix it.
-// The Target's Options include every feature; the --no- flags take them
-// out.
+// The Target's Options name the module; the caller chooses the features.
 //
 // NAME is either a directory path (absolute, or starting with ./ or ../) or a
 // module path such as github.com/acme/shop. A directory path names the
@@ -68,7 +67,7 @@ func Resolve(name, modulePath string) (Target, error) {
 	if err := checkModule("module path", modulePath); err != nil {
 		return Target{}, err
 	}
-	return Target{Dir: dir, Options: Options{Module: modulePath, Demo: true, Sessions: true}}, nil
+	return Target{Dir: dir, Options: Options{Module: modulePath}}, nil
 }
 
 // isDirPath reports whether name is written as a file-system path rather

@@ -11,20 +11,27 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Database holds the settings of the tasks' database.
+// Database holds the settings of the app's PostgreSQL database.
 type Database struct {
-	// URL is the PostgreSQL URL of the tasks' database (DATABASE_URL;
-	// Heroku Postgres sets it). Empty means the tasks are kept in memory. A
+	// URL is the PostgreSQL URL of the app's database (DATABASE_URL;
+	// Heroku Postgres sets it). Empty means the app runs without one. A
 	// URL without sslmode gets sslmode=require: TLS without certificate
 	// verification, which Heroku's servers need; a local server without
 	// TLS wants ?sslmode=disable in the URL.
 	URL string
 	// Pool size and timeouts (DATABASE_MAX_CONNS, DATABASE_CONNECT_TIMEOUT,
-	// DATABASE_TIMEOUT: per query). Zero means the tasks package's default:
+	// DATABASE_TIMEOUT: per query). Zero means the db package's default:
 	// 4 connections, 2s, 3s.
 	MaxConns       int
 	ConnectTimeout time.Duration
 	Timeout        time.Duration
+	// MigrateLockTimeout is how long "migrate" waits for the migration
+	// lock that another run holds (MIGRATE_LOCK_TIMEOUT), and
+	// MigrateTimeout bounds a whole run (MIGRATE_TIMEOUT), so that a
+	// release phase fails instead of hanging. Zero means the db package's
+	// default: 10s, 5m.
+	MigrateLockTimeout time.Duration
+	MigrateTimeout     time.Duration
 }
 
 // LoadDatabase reads the DATABASE_ settings through getenv. It reports
@@ -48,6 +55,8 @@ func LoadDatabase(getenv func(string) string) (Database, error) {
 	}
 	p.duration(getenv, "DATABASE_CONNECT_TIMEOUT", &db.ConnectTimeout)
 	p.duration(getenv, "DATABASE_TIMEOUT", &db.Timeout)
+	p.duration(getenv, "MIGRATE_LOCK_TIMEOUT", &db.MigrateLockTimeout)
+	p.duration(getenv, "MIGRATE_TIMEOUT", &db.MigrateTimeout)
 	if err := p.err(); err != nil {
 		return Database{}, err
 	}

@@ -13,7 +13,7 @@ func TestLoadDatabase(t *testing.T) {
 		env  map[string]string
 		want Database
 	}{
-		{name: "nothing set: tasks in memory", env: nil, want: Database{}},
+		{name: "nothing set: no database", env: nil, want: Database{}},
 		{
 			name: "Heroku's URL gets sslmode=require",
 			env:  map[string]string{"DATABASE_URL": "postgres://u:p@ec2.compute.amazonaws.com:5432/d8"},
@@ -31,12 +31,16 @@ func TestLoadDatabase(t *testing.T) {
 				"DATABASE_MAX_CONNS":       "8",
 				"DATABASE_CONNECT_TIMEOUT": "1s",
 				"DATABASE_TIMEOUT":         "5s",
+				"MIGRATE_LOCK_TIMEOUT":     "30s",
+				"MIGRATE_TIMEOUT":          "20m",
 			},
 			want: Database{
-				URL:            "postgres://localhost/app?sslmode=disable",
-				MaxConns:       8,
-				ConnectTimeout: time.Second,
-				Timeout:        5 * time.Second,
+				URL:                "postgres://localhost/app?sslmode=disable",
+				MaxConns:           8,
+				ConnectTimeout:     time.Second,
+				Timeout:            5 * time.Second,
+				MigrateLockTimeout: 30 * time.Second,
+				MigrateTimeout:     20 * time.Minute,
 			},
 		},
 	}
@@ -69,6 +73,7 @@ func TestLoadDatabaseErrors(t *testing.T) {
 		{"bad setting", map[string]string{"DATABASE_URL": "postgres://u:" + password + "@host/db?connect_timeout=soon"}, "connect_timeout"},
 		{"bad pool size", map[string]string{"DATABASE_MAX_CONNS": "-1"}, `DATABASE_MAX_CONNS="-1"`},
 		{"bad timeout", map[string]string{"DATABASE_TIMEOUT": "3"}, `DATABASE_TIMEOUT="3"`},
+		{"bad lock timeout", map[string]string{"MIGRATE_LOCK_TIMEOUT": "forever"}, `MIGRATE_LOCK_TIMEOUT="forever"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/echocache/scaffold/generated-example/internal/db"
 )
 
 // MaxTasks bounds the list, so that one visitor cannot make every page
@@ -29,8 +31,9 @@ var (
 	// ErrFull is returned by Add when the list already holds MaxTasks tasks.
 	ErrFull = errors.New("task list is full")
 	// ErrUnavailable wraps errors that mean the store could not be reached
-	// or did not answer in time: the request may succeed later.
-	ErrUnavailable = errors.New("task store unavailable")
+	// or did not answer in time: the request may succeed later. It is the
+	// database's own (db.ErrUnavailable).
+	ErrUnavailable = db.ErrUnavailable
 )
 
 // Store keeps tasks.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echocache/scaffold/generated-example/internal/db"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
 )
 
@@ -35,15 +36,21 @@ func stores() map[string]func(t *testing.T) Store {
 // newPostgres returns a Postgres store on a new, migrated database.
 func newPostgres(t *testing.T) *Postgres {
 	t.Helper()
-	p, err := OpenPostgres(PostgresOptions{URL: postgres.Database(t)})
+	return NewPostgres(openDB(t, db.Options{URL: postgres.Database(t)}))
+}
+
+// openDB opens the database with opts and gives it the app's schema.
+func openDB(t *testing.T, opts db.Options) *db.DB {
+	t.Helper()
+	d, err := db.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.Close)
-	if _, err := p.Migrate(context.Background()); err != nil {
+	t.Cleanup(d.Close)
+	if _, err := d.Migrate(context.Background(), db.MigrateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return d
 }
 
 func TestStore(t *testing.T) {
@@ -214,107 +221,13 @@ func TestMemoryIDsContinueFromTheClock(t *testing.T) {
 	}
 }
 
-func TestMigrate(t *testing.T) {
-	ctx := context.Background()
-	p, err := OpenPostgres(PostgresOptions{URL: postgres.Database(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-
-	var schemaErr *SchemaError
-	if err := p.CheckSchema(ctx); !errors.As(err, &schemaErr) || schemaErr.Current != 0 || schemaErr.Want < 1 {
-		t.Fatalf("CheckSchema on an empty database: got %v, want a SchemaError from version 0", err)
-	}
-	if err := p.CheckSchema(ctx); !errors.As(err, &schemaErr) || schemaErr.Current != 0 {
-		t.Errorf("a second CheckSchema: got %v, want the same SchemaError: the check changed the database", err)
-	}
-	if _, err := p.List(ctx); err == nil || errors.Is(err, ErrUnavailable) {
-		t.Errorf("List without a schema: got %v, want an error that is not ErrUnavailable", err)
-	}
-
-	applied, err := p.Migrate(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(applied) == 0 || applied[len(applied)-1].Source.Version != schemaErr.Want {
-		t.Errorf("Migrate from empty applied %v, want every migration up to version %d", applied, schemaErr.Want)
-	}
-	if err := p.CheckSchema(ctx); err != nil {
-		t.Errorf("CheckSchema after Migrate: %v", err)
-	}
-	if _, err := p.Add(ctx, "kept"); err != nil {
-		t.Fatal(err)
-	}
-
-	again, err := p.Migrate(ctx)
-	if err != nil || len(again) != 0 {
-		t.Errorf("a second Migrate: applied %v, err %v; want nothing", again, err)
-	}
-	if list, _ := p.List(ctx); len(list) != 1 || list[0].Title != "kept" {
-		t.Errorf("after a second Migrate, List = %v, want the one task", list)
-	}
-}
-
-// TestConcurrentMigrate: two release phases at once (say, two deploys)
-// take turns and leave one schema.
-func TestConcurrentMigrate(t *testing.T) {
-	url := postgres.Database(t)
-	var wg sync.WaitGroup
-	counts := make(chan int, 2)
-	for i := 0; i < 2; i++ {
-		wg.Go(func() {
-			p, err := OpenPostgres(PostgresOptions{URL: url})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer p.Close()
-			applied, err := p.Migrate(context.Background())
-			if err != nil {
-				t.Error(err)
-			}
-			counts <- len(applied)
-		})
-	}
-	wg.Wait()
-	close(counts)
-	total := 0
-	for n := range counts {
-		total += n
-	}
-	if sources := len(mustSources(t)); total != sources {
-		t.Errorf("two concurrent runs applied %d migrations in all, want %d", total, sources)
-	}
-}
-
-func mustSources(t *testing.T) []string {
-	t.Helper()
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // TestHungServer: a server that accepts connections but answers nothing
 // gives ErrUnavailable within the timeout, and the store works again,
 // without a new pool, once the server answers.
 func TestHungServer(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.Start(t)
-	p, err := OpenPostgres(PostgresOptions{URL: srv.CreateDatabase(t), Timeout: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if _, err := p.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p := NewPostgres(openDB(t, db.Options{URL: srv.CreateDatabase(t), Timeout: 500 * time.Millisecond}))
 	kept, err := p.Add(ctx, "kept")
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +257,7 @@ func TestHungServer(t *testing.T) {
 // TestUnreachable: a server that is not there gives ErrUnavailable
 // within the timeouts, not a hang.
 func TestUnreachable(t *testing.T) {
-	p, err := OpenPostgres(PostgresOptions{
+	d, err := db.Open(db.Options{
 		URL:            "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
 		ConnectTimeout: 500 * time.Millisecond,
 		Timeout:        time.Second,
@@ -352,15 +265,13 @@ func TestUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	defer d.Close()
+	p := NewPostgres(d)
 	ctx := context.Background()
 	if _, err := p.List(ctx); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("List: got %v, want ErrUnavailable", err)
 	}
 	if _, err := p.Add(ctx, "lost"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Add: got %v, want ErrUnavailable", err)
-	}
-	if err := p.CheckSchema(ctx); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("CheckSchema: got %v, want ErrUnavailable", err)
 	}
 }

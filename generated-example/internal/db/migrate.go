@@ -1,12 +1,15 @@
-package tasks
+package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -22,6 +25,29 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// Defaults for MigrateOptions.
+const (
+	// DefaultLockTimeout is how long Migrate waits for another run's
+	// migration lock: a release phase must fail, not hang, behind a run
+	// that never finishes.
+	DefaultLockTimeout = 10 * time.Second
+	// DefaultMigrateTimeout bounds a whole run of Migrate.
+	DefaultMigrateTimeout = 5 * time.Minute
+)
+
+// MigrateOptions configures Migrate. Zero values mean the defaults.
+type MigrateOptions struct {
+	// LockTimeout is how long to wait for the migration lock that another
+	// run holds; it is rounded up to whole seconds.
+	LockTimeout time.Duration
+	// Timeout bounds the whole run, waiting for the lock included.
+	Timeout time.Duration
+}
+
+// ErrLocked is returned by Migrate when another run held the migration
+// lock for the whole lock timeout.
+var ErrLocked = errors.New("the migration lock is held by another migrate")
+
 // SchemaError reports a database whose schema is older than this program.
 type SchemaError struct {
 	// Current is the database's version: 0 when it has no schema.
@@ -36,34 +62,59 @@ func (e *SchemaError) Error() string {
 
 // Migrate applies the embedded migrations that the database lacks, in
 // order, with goose, and returns the ones it applied: none when the schema
-// is up to date. Concurrent runs take turns (a PostgreSQL advisory lock),
-// so a second run finds nothing left to do.
-func (p *Postgres) Migrate(ctx context.Context) ([]*goose.MigrationResult, error) {
-	db := stdlib.OpenDBFromPool(p.pool)
+// is up to date. Concurrent runs take turns under a PostgreSQL advisory
+// lock, so a second run finds nothing left to do; a run that cannot get
+// the lock within opts.LockTimeout returns ErrLocked.
+func (d *DB) Migrate(ctx context.Context, opts MigrateOptions) ([]*goose.MigrationResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(opts.Timeout, DefaultMigrateTimeout))
+	defer cancel()
+	db := stdlib.OpenDBFromPool(d.pool)
 	defer db.Close()
-	locker, err := lock.NewPostgresSessionLocker()
+	wait := cmp.Or(opts.LockTimeout, DefaultLockTimeout)
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, uint64(math.Ceil(wait.Seconds()))))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	provider, err := newProvider(db, goose.WithSessionLocker(locker))
+	named := &namedLocker{SessionLocker: locker, wait: wait}
+	provider, err := newProvider(db, goose.WithSessionLocker(named))
 	if err != nil {
 		return nil, err
 	}
 	results, err := provider.Up(ctx)
-	if err != nil {
-		return results, p.fail("migrate", err)
+	switch {
+	case named.failed != nil:
+		return results, fmt.Errorf("migrate: %w", named.failed)
+	case err != nil:
+		return results, Fail("migrate", err)
 	}
 	return results, nil
+}
+
+// namedLocker keeps, when a run cannot get the migration lock, an error
+// that names the lock and how long the run waited: goose's own says
+// neither.
+type namedLocker struct {
+	lock.SessionLocker
+	wait   time.Duration
+	failed error
+}
+
+func (l *namedLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	err := l.SessionLocker.SessionLock(ctx, conn)
+	if err != nil && ctx.Err() == nil {
+		l.failed = fmt.Errorf("%w (PostgreSQL advisory lock %d, waited %s): let that run finish, or end it (SELECT pid FROM pg_locks WHERE locktype = 'advisory')", ErrLocked, lock.DefaultLockID, l.wait)
+	}
+	return err
 }
 
 // CheckSchema returns a *SchemaError when the database lacks some of the
 // embedded migrations. It only reads: the web process never changes the
 // schema, the release phase does (see Migrate). A database newer than
 // this program passes, so that a deploy can be rolled back.
-func (p *Postgres) CheckSchema(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+func (d *DB) CheckSchema(ctx context.Context) error {
+	ctx, cancel := d.WithTimeout(ctx)
 	defer cancel()
-	db := stdlib.OpenDBFromPool(p.pool)
+	db := stdlib.OpenDBFromPool(d.pool)
 	defer db.Close()
 	provider, err := newProvider(db)
 	if err != nil {
@@ -84,7 +135,7 @@ func (p *Postgres) CheckSchema(ctx context.Context) error {
 	case errors.Is(err, database.ErrVersionNotFound):
 		current = 0
 	case err != nil:
-		return p.fail("check schema", err)
+		return Fail("check schema", err)
 	}
 	if current < want {
 		return &SchemaError{Current: current, Want: want}
