@@ -14,7 +14,7 @@ import (
 
 // withThrowawayFeature returns scaffold's template with one more feature,
 // "extra", added the way any feature is: one entry in the list and one
-// layer holding its file.
+// overlay holding its file.
 func withThrowawayFeature(t *testing.T) generate.Template {
 	t.Helper()
 	fsys := fstest.MapFS{}

@@ -11,13 +11,13 @@ import (
 // Feature is an optional part of an app. Every app has every feature
 // unless told otherwise ("scaffold new --no-demo").
 //
-// A feature is this declaration plus its files: the template layers named
+// A feature is this declaration plus its files: the template overlays named
 // after it (see [Template]), and, where it meets other features, the
 // lines of run.go.tmpl and of the text files (README, app.json, …) that
 // test it. Flags, template data, the dependency tidier and the tests all
 // iterate [Features], so nothing else lists them.
 type Feature struct {
-	// Name spells the feature in flags (--no-Name), template layer names
+	// Name spells the feature in flags (--no-Name), template overlay names
 	// ("demo+sessions") and .scaffold.json.
 	Name string
 	// Field is what templates test: [[if .Demo]].
@@ -68,23 +68,23 @@ func (s Set) String() string {
 	return strings.Join(out, " ")
 }
 
-// Template is an app template: a tree of layers and the features that
+// Template is an app template: a tree of overlays and the features that
 // name them.
 //
-// Each top-level directory of FS is a layer. The layer "app" is in every
-// app. Any other layer's name is a list of conditions joined by "+", each
-// a feature's name or "no-" and a name, and the layer is in the app when
+// Each top-level directory of FS is an overlay. The overlay "app" is in every
+// app. Any other overlay's name is a list of conditions joined by "+", each
+// a feature's name or "no-" and a name, and the overlay is in the app when
 // every condition holds: "sessions" with sessions, "no-demo" without the
-// demo, "demo+sessions" only with both. The files of the layers an app
-// includes are merged, each at its path inside its layer; two of them
+// demo, "demo+sessions" only with both. The files of the overlays an app
+// includes are merged, each at its path inside its overlay; two of them
 // may not hold the same path.
 type Template struct {
 	FS       fs.FS
 	Features []Feature
 }
 
-// baseLayer is the layer that every app includes.
-const baseLayer = "app"
+// baseOverlay is the overlay that every app includes.
+const baseOverlay = "app"
 
 // All returns the set with every feature.
 func (t Template) All() Set {
@@ -156,16 +156,16 @@ func (t Template) names() string {
 	return strings.Join(names, ", ")
 }
 
-// includes reports whether an app with the features s includes layer.
-func (t Template) includes(s Set, layer string) (bool, error) {
-	if layer == baseLayer {
+// includes reports whether an app with the features s includes overlay.
+func (t Template) includes(s Set, overlay string) (bool, error) {
+	if overlay == baseOverlay {
 		return true, nil
 	}
 	in := true
-	for _, cond := range strings.Split(layer, "+") {
+	for _, cond := range strings.Split(overlay, "+") {
 		name, negated := strings.CutPrefix(cond, "no-")
 		if _, ok := t.Feature(name); !ok {
-			return false, fmt.Errorf("template layer %q: %q is not a feature (want %s, or no- and one of them)", layer, cond, t.names())
+			return false, fmt.Errorf("template overlay %q: %q is not a feature (want %s, or no- and one of them)", overlay, cond, t.names())
 		}
 		if s[name] == negated {
 			in = false

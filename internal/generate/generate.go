@@ -74,41 +74,41 @@ type File struct {
 // templateSuffix marks files that are rendered rather than copied.
 const templateSuffix = ".tmpl"
 
-// source is one file of a layer that an app includes.
+// source is one file of an overlay that an app includes.
 type source struct {
-	layer string // the layer's directory
-	path  string // the file's path inside the layer
+	overlay string // the overlay's directory
+	path    string // the file's path inside the overlay
 }
 
 // out is the path the file is written to in the app.
 func (s source) out() string { return strings.TrimSuffix(s.path, templateSuffix) }
 
-// sources returns the files of the layers that an app with features s
+// sources returns the files of the overlays that an app with features s
 // includes, sorted by the path each is written to. It fails when the
-// tree itself is broken: a file outside every layer, a layer that names
-// no feature, two layers writing one file.
+// tree itself is broken: a file outside every overlay, an overlay that names
+// no feature, two overlays writing one file.
 func (t Template) sources(s Set) ([]source, error) {
-	layers, err := fs.ReadDir(t.FS, ".")
+	overlays, err := fs.ReadDir(t.FS, ".")
 	if err != nil {
 		return nil, err
 	}
 	var out []source
-	for _, layer := range layers {
-		if !layer.IsDir() {
-			return nil, fmt.Errorf("template tree: %s is outside every layer", layer.Name())
+	for _, overlay := range overlays {
+		if !overlay.IsDir() {
+			return nil, fmt.Errorf("template tree: %s is outside every overlay", overlay.Name())
 		}
-		in, err := t.includes(s, layer.Name())
+		in, err := t.includes(s, overlay.Name())
 		if err != nil {
 			return nil, err
 		}
 		if !in {
 			continue
 		}
-		err = fs.WalkDir(t.FS, layer.Name(), func(p string, d fs.DirEntry, err error) error {
+		err = fs.WalkDir(t.FS, overlay.Name(), func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			out = append(out, source{layer: layer.Name(), path: strings.TrimPrefix(p, layer.Name()+"/")})
+			out = append(out, source{overlay: overlay.Name(), path: strings.TrimPrefix(p, overlay.Name()+"/")})
 			return nil
 		})
 		if err != nil {
@@ -118,10 +118,10 @@ func (t Template) sources(s Set) ([]source, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].out() < out[j].out() })
 	for i, src := range out {
 		if src.out() == ManifestPath {
-			return nil, fmt.Errorf("template tree: layer %s holds %s, which scaffold writes itself", src.layer, ManifestPath)
+			return nil, fmt.Errorf("template tree: overlay %s holds %s, which scaffold writes itself", src.overlay, ManifestPath)
 		}
 		if i > 0 && src.out() == out[i-1].out() {
-			return nil, fmt.Errorf("template tree writes %s twice: layers %s and %s of this app hold it", src.out(), out[i-1].layer, src.layer)
+			return nil, fmt.Errorf("template tree writes %s twice: overlays %s and %s of this app hold it", src.out(), out[i-1].overlay, src.overlay)
 		}
 	}
 	return out, nil
@@ -146,7 +146,7 @@ func (t Template) Paths(s Set) ([]string, error) {
 // Generate renders the template for opts and returns the files sorted by
 // path: the app's files and its manifest, .scaffold.json. Go files are
 // gofmt-formatted. An error means the template tree itself is broken (a
-// parse error, a missing field, Go that does not format, two layers
+// parse error, a missing field, Go that does not format, two overlays
 // writing one file) or opts.Features is a set that [Template.Check]
 // refuses, never that the user's other input was bad: [Resolve] checks
 // that.
@@ -191,7 +191,7 @@ func (t Template) Generate(opts Options) ([]File, error) {
 // renderFile reads the file src, renders it when it is a template and
 // formats it when it is Go.
 func renderFile(fsys fs.FS, src source, data any) (File, error) {
-	name := path.Join(src.layer, src.path) // its path in the tree, for errors
+	name := path.Join(src.overlay, src.path) // its path in the tree, for errors
 	text, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return File{}, err

@@ -253,7 +253,7 @@ func isCondition(tmpl generate.Template, a string) bool {
 }
 
 // TestFeatureCombinations generates the app for every combination of
-// features: no two layers write one file, the output is the same from run
+// features: no two overlays write one file, the output is the same from run
 // to run, and each feature's files come and go with it.
 func TestFeatureCombinations(t *testing.T) {
 	tmpl := scaffold.Template()
@@ -420,12 +420,12 @@ func TestGenerateRejectsBrokenTemplates(t *testing.T) {
 		})
 	}
 	for name, fsys := range map[string]fstest.MapFS{
-		"a layer that names no feature":   {"app/a.txt": {}, "nope/b.txt": {}},
-		"a file outside every layer":      {"app/a.txt": {}, "b.txt": {}},
-		"two layers writing one file":     {"app/a.txt": {}, "demo/a.txt": {}},
-		"a layer writing the manifest":    {"app/.scaffold.json": {}},
-		"Go that does not format":         {"app/main.go.tmpl": {Data: []byte("package main\nfunc {")}},
-		"a template for the manifest too": {"demo/.scaffold.json.tmpl": {}},
+		"an overlay that names no feature": {"app/a.txt": {}, "nope/b.txt": {}},
+		"a file outside every overlay":     {"app/a.txt": {}, "b.txt": {}},
+		"two overlays writing one file":    {"app/a.txt": {}, "demo/a.txt": {}},
+		"an overlay writing the manifest":  {"app/.scaffold.json": {}},
+		"Go that does not format":          {"app/main.go.tmpl": {Data: []byte("package main\nfunc {")}},
+		"a template for the manifest too":  {"demo/.scaffold.json.tmpl": {}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tmpl := generate.Template{FS: fsys, Features: features}
