@@ -117,12 +117,13 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 		LogError:    true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			attrs := []slog.Attr{
-				slog.String("method", v.Method),
-				slog.String("uri", v.URI),
+			attrs := make([]slog.Attr, 0, 7)
+			attrs = appendCut(attrs, "method", v.Method)
+			attrs = appendCut(attrs, "uri", v.URI)
+			attrs = append(attrs,
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
-			}
+			)
 			level := slog.LevelInfo
 			if v.Error != nil {
 				attrs = append(attrs, slog.String("err", v.Error.Error()))
@@ -134,6 +135,24 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// maxLoggedBytes is how much of a request's method and URI the request log
+// keeps. The app's own addresses are far shorter, and net/http accepts a
+// request line of up to 1 MB: logged whole, every such request would
+// write a megabyte of log.
+const maxLoggedBytes = 1024
+
+// appendCut appends the attribute key=value to attrs, with value cut to
+// maxLoggedBytes and ending in "..." when it is longer; key_bytes then
+// says how long it was.
+func appendCut(attrs []slog.Attr, key, value string) []slog.Attr {
+	if len(value) <= maxLoggedBytes {
+		return append(attrs, slog.String(key, value))
+	}
+	return append(attrs,
+		slog.String(key, value[:maxLoggedBytes]+"..."),
+		slog.Int(key+"_bytes", len(value)))
 }
 
 // recoverPanics turns a panicking handler into a 500 for that request
