@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"strings"
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
@@ -24,7 +23,7 @@ func TestSessionOnTwoInstances(t *testing.T) {
 	mc := memcachedtest.Start(t)
 	env := map[string]string{
 		"MEMCACHIER_SERVERS": mc.Addr,
-		"SESSION_SECRET":     strings.Repeat("s", 32),
+		"SESSION_SECRET":     "5f1c0e6a8b2d4f7093a1c4e6b8d0f2a4",
 	}
 	a, shutdownA := startApp(t, env)
 	b, shutdownB := startApp(t, env)
