@@ -52,6 +52,16 @@ type Config struct {
 	// (MAX_BODY_BYTES); larger ones are answered 413. Zero means the web
 	// package's default.
 	MaxBodyBytes int64
+
+	// OnHeroku is whether the app runs on a Heroku dyno (DYNO is set), behind
+	// Heroku's router: it terminates TLS and says so in X-Forwarded-Proto,
+	// and appends the client's address to X-Forwarded-For.
+	OnHeroku bool
+	// ForceHTTPS redirects plain http to https, refuses anything but GET
+	// and HEAD over it, and sends Strict-Transport-Security (FORCE_HTTPS:
+	// 1 or 0; on by default on Heroku). It needs a router or proxy in front
+	// that terminates TLS and sets X-Forwarded-Proto.
+	ForceHTTPS bool
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
@@ -137,6 +147,16 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("MAX_BODY_BYTES=%q is not a positive number of bytes", v)
 		}
 		cfg.MaxBodyBytes = parsed
+	}
+
+	cfg.OnHeroku = getenv("DYNO") != ""
+	cfg.ForceHTTPS = cfg.OnHeroku
+	if v := getenv("FORCE_HTTPS"); v != "" {
+		force, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("FORCE_HTTPS=%q: want 1 (redirect http to https) or 0", v)
+		}
+		cfg.ForceHTTPS = force
 	}
 
 	if err := p.err(); err != nil {

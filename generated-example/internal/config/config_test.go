@@ -64,6 +64,21 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{
+			name: "on Heroku",
+			env:  map[string]string{"DYNO": "web.1"},
+			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, OnHeroku: true, ForceHTTPS: true},
+		},
+		{
+			name: "on Heroku without https",
+			env:  map[string]string{"DYNO": "web.1", "FORCE_HTTPS": "0"},
+			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, OnHeroku: true},
+		},
+		{
+			name: "https behind another proxy",
+			env:  map[string]string{"FORCE_HTTPS": "true"},
+			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, ForceHTTPS: true},
+		},
+		{
 			name: "IPv6 server",
 			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
 			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, NearCacheTTL: DefaultNearCacheTTL},
@@ -103,6 +118,7 @@ func TestLoadErrors(t *testing.T) {
 		{"negative near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "-1s"}, `NEAR_CACHE_TTL="-1s"`},
 		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
+		{"bad FORCE_HTTPS", map[string]string{"FORCE_HTTPS": "yes"}, `FORCE_HTTPS="yes": want 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,8 +60,11 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
-	s.echo.Use(s.logRequests(), s.recoverPanics(), securityHeaders(),
-		crossOriginProtection(), limitBodies(maxBody))
+	s.echo.Use(s.logRequests(), s.recoverPanics())
+	if cfg.ForceHTTPS {
+		s.echo.Use(requireHTTPS())
+	}
+	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))
 	s.routes()
 	return s, nil
 }

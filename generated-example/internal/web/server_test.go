@@ -39,10 +39,15 @@ func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger 
 // caches returns a Server factory per cache backend, for tests that must
 // hold on both.
 func caches(t *testing.T) map[string]func(t *testing.T) *Server {
+	return cachesWith(t, config.Config{})
+}
+
+// cachesWith is caches for servers with the configuration cfg.
+func cachesWith(t *testing.T, cfg config.Config) map[string]func(t *testing.T) *Server {
 	srv := memcachedtest.Start(t)
 	return map[string]func(t *testing.T) *Server{
 		"memory": func(t *testing.T) *Server {
-			s, _ := newTestServer(t, config.Config{})
+			s, _ := newTestServer(t, cfg)
 			return s
 		},
 		"memcached": func(t *testing.T) *Server {
@@ -54,7 +59,9 @@ func caches(t *testing.T) map[string]func(t *testing.T) *Server {
 			t.Cleanup(func() { c.Close() })
 			// One server for all subtests: start each from an empty cache.
 			c.DeleteView("/")
-			return newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+			cfg := cfg
+			cfg.MemcachedServers = []string{srv.Addr}
+			return newServerWithCache(t, cfg, c, logger)
 		},
 	}
 }

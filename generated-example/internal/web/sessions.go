@@ -22,7 +22,7 @@ const demoUser = "demo visitor"
 // value as the Flask example does. Every page's header then shows who is
 // logged in.
 func (s *Server) UseSessions(store *session.Store) {
-	s.echo.Use(session.Middleware(store))
+	s.echo.Use(session.Middleware(store, isHTTPS))
 	s.layers = append(s.layers, cache.LayerSessions)
 	s.echo.GET("/set/", s.handleSessionSet)
 	s.echo.GET("/get/", s.handleSessionGet)

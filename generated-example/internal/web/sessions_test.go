@@ -88,3 +88,29 @@ func TestCrossSiteLoginIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginOnHerokuIsHTTPSOnly: on Heroku, logging in over plain http is
+// refused and stores no session; over https the session cookie is Secure,
+// on both caches.
+func TestLoginOnHerokuIsHTTPSOnly(t *testing.T) {
+	for name, newServer := range cachesWith(t, loadConfig(t, onHeroku)) {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t)
+			s.UseSessions(testSessions(s))
+			b := newBrowser(t, s)
+			b.header.Set("X-Forwarded-Proto", "http")
+			if rec := b.do(http.MethodPost, "/session/login", nil); rec.Code != http.StatusForbidden || len(rec.Result().Cookies()) != 0 {
+				t.Errorf("log in over http: status %d, cookies %v; want 403 and none", rec.Code, rec.Result().Cookies())
+			}
+			b.header.Set("X-Forwarded-Proto", "https")
+			rec := b.do(http.MethodPost, "/session/login", nil)
+			ck := b.cookies[sessionName]
+			if rec.Code != http.StatusSeeOther || ck == nil || !ck.Secure || !ck.HttpOnly {
+				t.Errorf("log in over https: status %d, cookie %+v; want 303 and a Secure, HttpOnly cookie", rec.Code, ck)
+			}
+			if body := b.get("/session/").Body.String(); !strings.Contains(body, "Logged in as") {
+				t.Errorf("after logging in over https:\n%s", body)
+			}
+		})
+	}
+}
