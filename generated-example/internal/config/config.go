@@ -62,10 +62,20 @@ type Config struct {
 	// 1 or 0; on by default on Heroku). It needs a router or proxy in front
 	// that terminates TLS and sets X-Forwarded-Proto.
 	ForceHTTPS bool
+
+	// DashboardPassword is asked for by the pages for the app's operators,
+	// such as the cache dashboard (DASHBOARD_PASSWORD). Empty means those
+	// pages are open, except on Heroku, where they are then not served.
+	DashboardPassword string
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
 const DefaultPort = 5000
+
+// MinDashboardPassword is the shortest DASHBOARD_PASSWORD accepted, in
+// bytes: the password is all that guards the dashboard, and basic
+// authentication lets anyone try as often as they like.
+const MinDashboardPassword = 16
 
 // DefaultNearCacheTTL is NearCacheTTL when NEAR_CACHE_TTL is unset: other
 // instances see a change within a second.
@@ -157,6 +167,11 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("FORCE_HTTPS=%q: want 1 (redirect http to https) or 0", v)
 		}
 		cfg.ForceHTTPS = force
+	}
+
+	cfg.DashboardPassword = getenv("DASHBOARD_PASSWORD")
+	if n := len(cfg.DashboardPassword); n > 0 && n < MinDashboardPassword {
+		bad("DASHBOARD_PASSWORD is %d bytes, want at least %d (for example: openssl rand -hex 16)", n, MinDashboardPassword)
 	}
 
 	if err := p.err(); err != nil {

@@ -45,6 +45,7 @@ func TestLoad(t *testing.T) {
 				"NEAR_CACHE_TTL":            "250ms",
 				"NEAR_CACHE_MB":             "8",
 				"MAX_BODY_BYTES":            "65536",
+				"DASHBOARD_PASSWORD":        "0f9e8d7c6b5a4938",
 			},
 			want: Config{
 				Port:                    8080,
@@ -61,6 +62,7 @@ func TestLoad(t *testing.T) {
 				NearCacheTTL:            250 * time.Millisecond,
 				NearCacheMB:             8,
 				MaxBodyBytes:            65536,
+				DashboardPassword:       "0f9e8d7c6b5a4938",
 			},
 		},
 		{
@@ -119,6 +121,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
 		{"bad FORCE_HTTPS", map[string]string{"FORCE_HTTPS": "yes"}, `FORCE_HTTPS="yes": want 1`},
+		{"short dashboard password", map[string]string{"DASHBOARD_PASSWORD": "s3cret-pw"}, "DASHBOARD_PASSWORD is 9 bytes, want at least 16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

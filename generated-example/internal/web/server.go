@@ -32,11 +32,13 @@ type Server struct {
 	views     *renderer
 	cache     *cache.Cache
 	fragments *cache.Fragments
-	layers    []cache.Layer // the caching layers in use, for the dashboard
+	layers    []cache.Layer       // the caching layers in use, for the dashboard
+	operators echo.MiddlewareFunc // guards the pages for the app's operators
 }
 
 // NewServer returns a Server with the routes every app has: /healthz, the
-// cache dashboard and the static files. It parses the views once; a broken
+// cache dashboard (for operators only: see operatorsOnly) and the static
+// files. It parses the views once; a broken
 // view is an error here, not at request time.
 func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
 	fragments := cache.NewFragments(c, fragmentTTL)
@@ -51,6 +53,7 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 		cache:     c,
 		fragments: fragments,
 		layers:    []cache.Layer{cache.LayerViews},
+		operators: operatorsOnly(cfg),
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
@@ -73,8 +76,8 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 // theirs with their own methods, which main calls (see run.go).
 func (s *Server) routes() {
 	s.echo.GET("/healthz", s.handleHealthz)
-	s.echo.GET("/cache/", s.handleCacheDashboard)
-	s.echo.GET("/cache/stats", s.handleCacheStats)
+	s.echo.GET("/cache/", s.handleCacheDashboard, s.operators)
+	s.echo.GET("/cache/stats", s.handleCacheStats, s.operators)
 	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))
 }
 
