@@ -32,8 +32,13 @@ func TestSessionOnTwoInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	visitor := &http.Client{Jar: jar}
-	if got := fetch(t, visitor, a+"/set/"); got != "ok" {
-		t.Fatalf("/set/ on A: %q", got)
+	resp, err := visitor.PostForm(a+"/set/", nil) // then follows the redirect to A's /get/
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := fetch(t, visitor, a+"/get/"); got != "value" {
+		t.Fatalf("/get/ on A after /set/: %q", got)
 	}
 	if got := fetch(t, visitor, b+"/get/"); got != "value" {
 		t.Errorf("/get/ on B with A's session: %q, want value", got)

@@ -59,6 +59,7 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 	s.echo.HidePort = true
 	s.echo.Renderer = views
 	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = clientIP(cfg.OnHeroku)
 	maxBody := cfg.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
