@@ -53,6 +53,10 @@ type Config struct {
 	// package's default.
 	MaxBodyBytes int64
 
+	// MaxConns is how many connections the app holds open at once
+	// (MAX_CONNS); at the limit it stops accepting until one closes.
+	MaxConns int
+
 	// OnHeroku is whether the app runs on a Heroku dyno (DYNO is set), behind
 	// Heroku's router: it terminates TLS and says so in X-Forwarded-Proto,
 	// and appends the client's address to X-Forwarded-For.
@@ -76,6 +80,11 @@ const DefaultPort = 5000
 // bytes: the password is all that guards the dashboard, and basic
 // authentication lets anyone try as often as they like.
 const MinDashboardPassword = 16
+
+// DefaultMaxConns is MaxConns when MAX_CONNS is unset: at about 20 KB
+// an idle connection, 1,000 of them hold some 20 MB, and a dyno behind
+// Heroku's router, or a small app behind nothing, rarely needs a tenth.
+const DefaultMaxConns = 1000
 
 // DefaultNearCacheTTL is NearCacheTTL when NEAR_CACHE_TTL is unset: other
 // instances see a change within a second.
@@ -125,6 +134,7 @@ func Load(getenv func(string) string) (Config, error) {
 	} {
 		p.duration(getenv, d.name, d.dst)
 	}
+	cfg.MaxConns = DefaultMaxConns
 	for _, n := range []struct {
 		name string
 		dst  *int
@@ -132,6 +142,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"MEMCACHED_MAX_IDLE_CONNS", &cfg.MemcachedMaxIdleConns},
 		{"CACHE_MEMORY_MB", &cfg.CacheMemoryMB},
 		{"NEAR_CACHE_MB", &cfg.NearCacheMB},
+		{"MAX_CONNS", &cfg.MaxConns},
 	} {
 		if v := getenv(n.name); v != "" {
 			parsed, err := strconv.Atoi(v)
