@@ -38,8 +38,8 @@ type Server struct {
 
 // NewServer returns a Server with the routes every app has: /healthz, the
 // cache dashboard (for operators only: see operatorsOnly) and the static
-// files. It parses the views once; a broken
-// view is an error here, not at request time.
+// files. It parses the views once; a broken view is an error here, not at
+// request time.
 func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
 	fragments := cache.NewFragments(c, fragmentTTL)
 	views, err := newRenderer(assets, fragments)

@@ -30,9 +30,9 @@ const (
 
 // UseSessions gives every request its session, loaded from store when
 // it carries a session cookie, and adds the session pages: /session/
-// counts the visits of a visitor who has a session and starts one, log
-// in and log out; /set/ and /get/ store and read a value as the Flask
-// example does. Every page's header then shows who is logged in.
+// counts the visits of a visitor who has a session, and its buttons start
+// one, log in and log out; /set/ and /get/ store and read a value as the
+// Flask example does. Every page's header then shows who is logged in.
 //
 // Only a POST ever creates a session, and each client may start only so
 // many (limitNewSessions): a GET, which anyone and any crawler can send
