@@ -34,3 +34,25 @@ func TestBrowserLogin(t *testing.T) {
 		t.Errorf("home page after logging out still shows the name:\n%s", page)
 	}
 }
+
+// TestBrowserSessionForms: loading /session/ and /set/ starts no session;
+// their buttons do, and /get/ then reads the value /set/ stored.
+func TestBrowserSessionForms(t *testing.T) {
+	base := startFullApp(t)
+	ctx := newPage(t)
+
+	visit(t, ctx, base+"/session/")
+	if page := text(t, ctx); strings.Contains(page, "seen this page") || count(t, ctx, `form[action="/session/start"]`) != 1 {
+		t.Fatalf("/session/ without a session: want no count and a Start button:\n%s", page)
+	}
+	click(t, ctx, `form[action="/session/start"] button`)
+	if page := text(t, ctx); !strings.Contains(page, "seen this page 1 time") {
+		t.Errorf("after Start a session:\n%s", page)
+	}
+
+	visit(t, ctx, base+"/set/")
+	click(t, ctx, `main form[action="/set/"] button`)
+	if page := text(t, ctx); page != "value" {
+		t.Errorf("after storing a value, /get/ says %q, want value", page)
+	}
+}

@@ -34,6 +34,7 @@ func serve(ctx context.Context, cfg config.Config, handler http.Handler, logger 
 	if err != nil {
 		return err
 	}
+	ln = limitConns(ln, cfg.MaxConns, logger)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	served := make(chan error, 1)

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"strings"
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
@@ -24,7 +23,7 @@ func TestSessionOnTwoInstances(t *testing.T) {
 	mc := memcachedtest.Start(t)
 	env := map[string]string{
 		"MEMCACHIER_SERVERS": mc.Addr,
-		"SESSION_SECRET":     strings.Repeat("s", 32),
+		"SESSION_SECRET":     "5f1c0e6a8b2d4f7093a1c4e6b8d0f2a4",
 	}
 	a, shutdownA := startApp(t, env)
 	b, shutdownB := startApp(t, env)
@@ -33,8 +32,13 @@ func TestSessionOnTwoInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	visitor := &http.Client{Jar: jar}
-	if got := fetch(t, visitor, a+"/set/"); got != "ok" {
-		t.Fatalf("/set/ on A: %q", got)
+	resp, err := visitor.PostForm(a+"/set/", nil) // then follows the redirect to A's /get/
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := fetch(t, visitor, a+"/get/"); got != "value" {
+		t.Fatalf("/get/ on A after /set/: %q", got)
 	}
 	if got := fetch(t, visitor, b+"/get/"); got != "value" {
 		t.Errorf("/get/ on B with A's session: %q, want value", got)

@@ -284,7 +284,8 @@ if ! $faults; then
   pids+=("$bl_pid")
   wait_for "http://127.0.0.1:$bl_port/fixed"
 
-  session_cookie=$(curl -fsS -o /dev/null -c - "$base/session/" | awk '$6 == "session" { print "session=" $7 }')
+  # Loading /session/ starts no session; its Start button's POST does.
+  session_cookie=$(curl -fsS -o /dev/null -c - -d '' "$base/session/start" | awk '$6 == "session" { print "session=" $7 }')
 
   main_pid=$app_pid main_base=$base
   start_app "127.0.0.1:$mc_port" NEAR_CACHE_TTL=0

@@ -89,7 +89,7 @@ func TestNewWritesApp(t *testing.T) {
 			t.Errorf("%s: content differs from the generator's", f.Path)
 		}
 	}
-	for _, want := range []string{"cd shop", "go run .", "go test ./...", "heroku addons:create memcachier:dev", "heroku addons:create heroku-postgresql:essential-0", "go run . migrate"} {
+	for _, want := range []string{"cd shop", "go run .", "go test ./...", "heroku addons:create memcachier:dev", "heroku addons:create heroku-postgresql:essential-0", "go run . migrate", "DASHBOARD_PASSWORD"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("next steps do not mention %q:\n%s", want, stdout)
 		}

@@ -158,6 +158,7 @@ line runs the migrations on every deploy):
 	if db {
 		fmt.Fprintln(w, "  heroku addons:create heroku-postgresql:essential-0")
 	}
+	fmt.Fprintln(w, "  heroku config:set DASHBOARD_PASSWORD=$(openssl rand -hex 16)")
 	if opts.Features["sessions"] {
 		fmt.Fprintln(w, "  heroku config:set SESSION_SECRET=$(openssl rand -hex 32)")
 	}

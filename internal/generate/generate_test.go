@@ -364,8 +364,10 @@ func TestHerokuFiles(t *testing.T) {
 	if len(app.Buildpacks) != 1 || app.Buildpacks[0].URL != "heroku/go" {
 		t.Errorf("app.json buildpacks = %+v, want heroku/go", app.Buildpacks)
 	}
-	if got := app.Env["SESSION_SECRET"].Generator; got != "secret" {
-		t.Errorf(`app.json SESSION_SECRET generator = %q, want "secret"`, got)
+	for _, name := range []string{"SESSION_SECRET", "DASHBOARD_PASSWORD"} {
+		if got := app.Env[name].Generator; got != "secret" {
+			t.Errorf(`app.json %s generator = %q, want "secret"`, name, got)
+		}
 	}
 
 	gomod := string(files["go.mod"])

@@ -52,10 +52,39 @@ type Config struct {
 	// (MAX_BODY_BYTES); larger ones are answered 413. Zero means the web
 	// package's default.
 	MaxBodyBytes int64
+
+	// MaxConns is how many connections the app holds open at once
+	// (MAX_CONNS); at the limit it stops accepting until one closes.
+	MaxConns int
+
+	// OnHeroku is whether the app runs on a Heroku dyno (DYNO is set), behind
+	// Heroku's router: it terminates TLS and says so in X-Forwarded-Proto,
+	// and appends the client's address to X-Forwarded-For.
+	OnHeroku bool
+	// ForceHTTPS redirects plain http to https, refuses anything but GET
+	// and HEAD over it, and sends Strict-Transport-Security (FORCE_HTTPS:
+	// 1 or 0; on by default on Heroku). It needs a router or proxy in front
+	// that terminates TLS and sets X-Forwarded-Proto.
+	ForceHTTPS bool
+
+	// DashboardPassword is asked for by the pages for the app's operators,
+	// such as the cache dashboard (DASHBOARD_PASSWORD). Empty means those
+	// pages are open, except on Heroku, where they are then not served.
+	DashboardPassword string
 }
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
 const DefaultPort = 5000
+
+// MinDashboardPassword is the shortest DASHBOARD_PASSWORD accepted, in
+// bytes: the password is all that guards the dashboard, and basic
+// authentication lets anyone try as often as they like.
+const MinDashboardPassword = 16
+
+// DefaultMaxConns is MaxConns when MAX_CONNS is unset: at about 20 KB
+// an idle connection, 1,000 of them hold some 20 MB, and a dyno behind
+// Heroku's router, or a small app behind nothing, rarely needs a tenth.
+const DefaultMaxConns = 1000
 
 // DefaultNearCacheTTL is NearCacheTTL when NEAR_CACHE_TTL is unset: other
 // instances see a change within a second.
@@ -105,6 +134,7 @@ func Load(getenv func(string) string) (Config, error) {
 	} {
 		p.duration(getenv, d.name, d.dst)
 	}
+	cfg.MaxConns = DefaultMaxConns
 	for _, n := range []struct {
 		name string
 		dst  *int
@@ -112,6 +142,7 @@ func Load(getenv func(string) string) (Config, error) {
 		{"MEMCACHED_MAX_IDLE_CONNS", &cfg.MemcachedMaxIdleConns},
 		{"CACHE_MEMORY_MB", &cfg.CacheMemoryMB},
 		{"NEAR_CACHE_MB", &cfg.NearCacheMB},
+		{"MAX_CONNS", &cfg.MaxConns},
 	} {
 		if v := getenv(n.name); v != "" {
 			parsed, err := strconv.Atoi(v)
@@ -137,6 +168,21 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("MAX_BODY_BYTES=%q is not a positive number of bytes", v)
 		}
 		cfg.MaxBodyBytes = parsed
+	}
+
+	cfg.OnHeroku = getenv("DYNO") != ""
+	cfg.ForceHTTPS = cfg.OnHeroku
+	if v := getenv("FORCE_HTTPS"); v != "" {
+		force, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("FORCE_HTTPS=%q: want 1 (redirect http to https) or 0", v)
+		}
+		cfg.ForceHTTPS = force
+	}
+
+	cfg.DashboardPassword = getenv("DASHBOARD_PASSWORD")
+	if n := len(cfg.DashboardPassword); n > 0 && n < MinDashboardPassword {
+		bad("DASHBOARD_PASSWORD is %d bytes, want at least %d (for example: openssl rand -hex 16)", n, MinDashboardPassword)
 	}
 
 	if err := p.err(); err != nil {

@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
+// secret is a SESSION_SECRET as openssl rand -hex 16 makes them.
+const secret = "5f1c0e6a8b2d4f7093a1c4e6b8d0f2a4"
+
 func TestLoadSessions(t *testing.T) {
-	secret := strings.Repeat("s", MinSecretLength)
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -58,6 +60,10 @@ func TestLoadSessionsErrors(t *testing.T) {
 		{"bad session age", map[string]string{"SESSION_MAX_AGE": "31d"}, `SESSION_MAX_AGE="31d"`},
 		{"negative idle timeout", map[string]string{"SESSION_IDLE_TIMEOUT": "-1h"}, `SESSION_IDLE_TIMEOUT="-1h"`},
 		{"no secret on Heroku", map[string]string{"DYNO": "web.1"}, "heroku config:set SESSION_SECRET="},
+		{"32 spaces", map[string]string{"SESSION_SECRET": strings.Repeat(" ", 32)}, "SESSION_SECRET has 1 different character, want at least 8"},
+		{"one letter", map[string]string{"SESSION_SECRET": strings.Repeat("s", 64)}, "SESSION_SECRET has 1 different character"},
+		{"a word repeated", map[string]string{"SESSION_SECRET": strings.Repeat("changeme", 4)}, "SESSION_SECRET has 7 different characters"},
+		{"weak previous secret", map[string]string{"SESSION_SECRET": secret, "SESSION_PREVIOUS_SECRETS": secret + "," + strings.Repeat("x", 32)}, "SESSION_PREVIOUS_SECRETS entry 2 has 1 different character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

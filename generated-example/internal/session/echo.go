@@ -1,6 +1,8 @@
 package session
 
 import (
+	"net/http"
+
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -15,10 +17,16 @@ const storeKey = "session.store"
 // a valid signature is marked personal (cache.MarkPersonal), so the view
 // cache never hands this visitor a page cached for someone else, nor
 // stores theirs; checking the signature needs no round trip either.
-func Middleware(store *Store) echo.MiddlewareFunc {
+//
+// isHTTPS is the app's rule for whether a request came over https, and so
+// whether its session cookie is Secure: whom to believe about that (a
+// router's X-Forwarded-Proto, say) is the app's to decide, once, for all
+// its cookies. A request that came over TLS to this process always is.
+func Middleware(store *Store, isHTTPS func(*http.Request) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Set(storeKey, store)
+			state(c.Request()).secure = isHTTPS(c.Request())
 			if store.hasSessionCookie(c.Request()) {
 				cache.MarkPersonal(c.Request())
 			}

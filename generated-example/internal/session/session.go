@@ -6,7 +6,7 @@
 // SESSION_SECRET; the data lives in the cache under "session:<id>". Use it
 // from Echo handlers like echo-contrib/session:
 //
-//	e.Use(session.Middleware(store))
+//	e.Use(session.Middleware(store, isHTTPS))
 //	sess, _ := session.Get("session", c)
 //	sess.Values["key"] = "value" // saved before the response is written
 //
@@ -21,8 +21,9 @@
 //     no cookie; a session that did not change is not written back; an
 //     empty session is never stored.
 //   - Cookies are HttpOnly, SameSite=Lax, Path=/, and Secure on https
-//     (including behind Heroku's router, which sets X-Forwarded-Proto),
-//     set explicitly rather than inherited from gorilla/sessions' defaults.
+//     (as the app's rule given to Middleware says, which behind Heroku's
+//     router reads X-Forwarded-Proto), set explicitly rather than inherited
+//     from gorilla/sessions' defaults.
 //   - With the cache down, a request gets an empty session and succeeds.
 package session
 
@@ -283,12 +284,15 @@ func (s *Store) ttl(created, now time.Time) time.Duration {
 	return ttl
 }
 
+// cookieOptions are the session cookie's flags for a response to r. It
+// is Secure when r came over TLS, or Middleware's rule says the visitor
+// did, through a router that terminates TLS.
 func (s *Store) cookieOptions(r *http.Request) *sessions.Options {
 	return &sessions.Options{
 		Path:     "/",
 		MaxAge:   int(s.opts.MaxAge / time.Second),
 		HttpOnly: true,
-		Secure:   IsHTTPS(r),
+		Secure:   r.TLS != nil || state(r).secure,
 		SameSite: http.SameSiteLaxMode,
 	}
 }
@@ -313,12 +317,6 @@ func expiredCookie(sess *sessions.Session) *http.Cookie {
 	return c
 }
 
-// IsHTTPS reports whether the visitor connected over https, directly or
-// through Heroku's router, which sets X-Forwarded-Proto.
-func IsHTTPS(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
-}
-
 func entryKey(id string) string { return "session:" + id }
 
 // newID returns 256 random bits, URL-safe.
@@ -328,9 +326,13 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// requestState is what the store remembers about each session during one
-// request: how it was loaded, to tell whether it changed.
-type requestState map[string]*sessionState
+// requestState is what the store remembers during one request: whether
+// its cookies must be Secure, and how each session was loaded, to tell
+// whether it changed.
+type requestState struct {
+	secure   bool
+	sessions map[string]*sessionState
+}
 
 type sessionState struct {
 	loaded   []byte // the entry as loaded or last saved, nil for a new session
@@ -345,20 +347,20 @@ type stateKey struct{}
 
 // state returns the request's session state, attaching it to the request
 // the way gorilla/sessions attaches its registry.
-func state(r *http.Request) requestState {
-	if st, ok := r.Context().Value(stateKey{}).(requestState); ok {
+func state(r *http.Request) *requestState {
+	if st, ok := r.Context().Value(stateKey{}).(*requestState); ok {
 		return st
 	}
-	st := make(requestState)
+	st := &requestState{sessions: make(map[string]*sessionState)}
 	*r = *r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	return st
 }
 
-func (rs requestState) get(name string) *sessionState {
-	st, ok := rs[name]
+func (rs *requestState) get(name string) *sessionState {
+	st, ok := rs.sessions[name]
 	if !ok {
 		st = &sessionState{}
-		rs[name] = st
+		rs.sessions[name] = st
 	}
 	return st
 }

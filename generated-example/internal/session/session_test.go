@@ -22,6 +22,11 @@ var (
 	oldSecret = []byte(strings.Repeat("o", 32))
 )
 
+// forwardedHTTPS is the https rule of an app behind Heroku's router.
+func forwardedHTTPS(r *http.Request) bool {
+	return r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
 // app is an Echo app with session routes, like the generated app's.
 type app struct {
 	e     *echo.Echo
@@ -35,7 +40,7 @@ func newApp(t *testing.T, c *cache.Cache, opts Options, secrets ...[]byte) *app 
 		secrets = [][]byte{secret}
 	}
 	a := &app{e: echo.New(), store: NewStore(c, opts, secrets[0], secrets[1:]...), cache: c}
-	a.e.Use(Middleware(a.store))
+	a.e.Use(Middleware(a.store, forwardedHTTPS))
 	get := func(c echo.Context) *sessionValues {
 		sess, err := Get("session", c)
 		if err != nil {
@@ -144,6 +149,12 @@ func TestSessions(t *testing.T) {
 				_, ck = a.request("GET", "/set?v=x", "", "X-Forwarded-Proto", "https")
 				if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
 					t.Errorf("behind an https router: %+v, want Secure too", ck)
+				}
+				req := httptest.NewRequest("GET", "https://app.example/set?v=x", nil) // over TLS: req.TLS is set
+				rec := httptest.NewRecorder()
+				a.e.ServeHTTP(rec, req)
+				if cookies := rec.Result().Cookies(); len(cookies) != 1 || !cookies[0].Secure {
+					t.Errorf("over TLS: cookies %+v, want one, Secure", cookies)
 				}
 			})
 

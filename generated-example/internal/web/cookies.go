@@ -5,8 +5,8 @@ import "net/http"
 // newCookie returns a cookie of this app's with every security flag set
 // explicitly, rather than left to a library's defaults: HttpOnly (no
 // script reads it), SameSite=Lax (not sent with cross-site posts), Path=/,
-// and Secure whenever the visitor came over https. maxAge is in seconds;
-// a negative one deletes the cookie.
+// and Secure whenever the visitor came over https (isHTTPS). maxAge is
+// in seconds; a negative one deletes the cookie.
 func newCookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     name,
@@ -17,11 +17,4 @@ func newCookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
 		Secure:   isHTTPS(r),
 		SameSite: http.SameSiteLaxMode,
 	}
-}
-
-// isHTTPS reports whether the visitor connected over https, directly or
-// through Heroku's router, which terminates TLS and sets
-// X-Forwarded-Proto.
-func isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -78,7 +79,7 @@ func TestSessionWithoutLoginBypassesTheCache(t *testing.T) {
 	s.UseSessions(testSessions(s))
 	s.ServeTasks(tasks.NewMemory())
 	b := newBrowser(t, s)
-	b.get("/set/")
+	b.do(http.MethodPost, "/set/", nil)
 	rec := b.get("/")
 	if len(rec.Result().Cookies()) != 0 {
 		t.Errorf("the task page set cookies: %v", rec.Result().Cookies())
@@ -86,4 +87,17 @@ func TestSessionWithoutLoginBypassesTheCache(t *testing.T) {
 	if rec.Header().Get("X-Cache") != "BYPASS" {
 		t.Errorf("a visitor with a session: X-Cache %q, want BYPASS", rec.Header().Get("X-Cache"))
 	}
+}
+
+// TestAnonymousGetsStoreNothingWithTasks is TestAnonymousGetsStoreNothing
+// with the task list as the home page: once its shared page, list and
+// rows are cached, anonymous GETs add nothing more.
+func TestAnonymousGetsStoreNothingWithTasks(t *testing.T) {
+	checkAnonymousGetsStoreNothing(t, func(s *Server) {
+		store := tasks.NewMemory()
+		if _, err := store.Add(context.Background(), "a task"); err != nil {
+			t.Fatal(err)
+		}
+		s.ServeTasks(store)
+	})
 }

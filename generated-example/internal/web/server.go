@@ -32,12 +32,14 @@ type Server struct {
 	views     *renderer
 	cache     *cache.Cache
 	fragments *cache.Fragments
-	layers    []cache.Layer // the caching layers in use, for the dashboard
+	layers    []cache.Layer       // the caching layers in use, for the dashboard
+	operators echo.MiddlewareFunc // guards the pages for the app's operators
 }
 
 // NewServer returns a Server with the routes every app has: /healthz, the
-// cache dashboard and the static files. It parses the views once; a broken
-// view is an error here, not at request time.
+// cache dashboard (for operators only: see operatorsOnly) and the static
+// files. It parses the views once; a broken view is an error here, not at
+// request time.
 func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
 	fragments := cache.NewFragments(c, fragmentTTL)
 	views, err := newRenderer(assets, fragments)
@@ -51,17 +53,22 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 		cache:     c,
 		fragments: fragments,
 		layers:    []cache.Layer{cache.LayerViews},
+		operators: operatorsOnly(cfg),
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.Renderer = views
 	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = clientIP(cfg.OnHeroku)
 	maxBody := cfg.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
-	s.echo.Use(s.logRequests(), s.recoverPanics(), securityHeaders(),
-		crossOriginProtection(), limitBodies(maxBody))
+	s.echo.Use(s.logRequests(), s.recoverPanics())
+	if cfg.ForceHTTPS {
+		s.echo.Use(requireHTTPS())
+	}
+	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))
 	s.routes()
 	return s, nil
 }
@@ -70,8 +77,8 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 // theirs with their own methods, which main calls (see run.go).
 func (s *Server) routes() {
 	s.echo.GET("/healthz", s.handleHealthz)
-	s.echo.GET("/cache/", s.handleCacheDashboard)
-	s.echo.GET("/cache/stats", s.handleCacheStats)
+	s.echo.GET("/cache/", s.handleCacheDashboard, s.operators)
+	s.echo.GET("/cache/stats", s.handleCacheStats, s.operators)
 	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))
 }
 
@@ -117,12 +124,13 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 		LogError:    true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			attrs := []slog.Attr{
-				slog.String("method", v.Method),
-				slog.String("uri", v.URI),
+			attrs := make([]slog.Attr, 0, 7)
+			attrs = appendCut(attrs, "method", v.Method)
+			attrs = appendCut(attrs, "uri", v.URI)
+			attrs = append(attrs,
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
-			}
+			)
 			level := slog.LevelInfo
 			if v.Error != nil {
 				attrs = append(attrs, slog.String("err", v.Error.Error()))
@@ -134,6 +142,24 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// maxLoggedBytes is how much of a request's method and URI the request log
+// keeps. The app's own addresses are far shorter, and net/http accepts a
+// request line of up to 1 MB: logged whole, every such request would
+// write a megabyte of log.
+const maxLoggedBytes = 1024
+
+// appendCut appends the attribute key=value to attrs, with value cut to
+// maxLoggedBytes and ending in "..." when it is longer; key_bytes then
+// says how long it was.
+func appendCut(attrs []slog.Attr, key, value string) []slog.Attr {
+	if len(value) <= maxLoggedBytes {
+		return append(attrs, slog.String(key, value))
+	}
+	return append(attrs,
+		slog.String(key, value[:maxLoggedBytes]+"..."),
+		slog.Int(key+"_bytes", len(value)))
 }
 
 // recoverPanics turns a panicking handler into a 500 for that request

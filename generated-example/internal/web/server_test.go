@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,10 +39,15 @@ func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger 
 // caches returns a Server factory per cache backend, for tests that must
 // hold on both.
 func caches(t *testing.T) map[string]func(t *testing.T) *Server {
+	return cachesWith(t, config.Config{})
+}
+
+// cachesWith is caches for servers with the configuration cfg.
+func cachesWith(t *testing.T, cfg config.Config) map[string]func(t *testing.T) *Server {
 	srv := memcachedtest.Start(t)
 	return map[string]func(t *testing.T) *Server{
 		"memory": func(t *testing.T) *Server {
-			s, _ := newTestServer(t, config.Config{})
+			s, _ := newTestServer(t, cfg)
 			return s
 		},
 		"memcached": func(t *testing.T) *Server {
@@ -53,7 +59,9 @@ func caches(t *testing.T) map[string]func(t *testing.T) *Server {
 			t.Cleanup(func() { c.Close() })
 			// One server for all subtests: start each from an empty cache.
 			c.DeleteView("/")
-			return newServerWithCache(t, config.Config{MemcachedServers: []string{srv.Addr}}, c, logger)
+			cfg := cfg
+			cfg.MemcachedServers = []string{srv.Addr}
+			return newServerWithCache(t, cfg, c, logger)
 		},
 	}
 }
@@ -192,5 +200,36 @@ func TestRequestLogLine(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("log %q does not contain %s", line, want)
 		}
+	}
+}
+
+// TestRequestLogIsBounded: a made-up URI or method of hundreds of KB (net/http
+// reads request lines of up to 1 MB) is logged cut to a bounded length,
+// marked as cut, with its full length beside it.
+func TestRequestLogIsBounded(t *testing.T) {
+	long := strings.Repeat("a", 900<<10)
+	tests := []struct {
+		name, method, target string
+		attr                 string // the attribute that holds the full length
+		full                 int
+	}{
+		{"uri", http.MethodGet, "/" + long, "uri_bytes", len(long) + 1},
+		{"method", long, "/healthz", "method_bytes", len(long)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, logs := newTestServer(t, config.Config{})
+			do(s, tt.method, tt.target)
+			line := logs.String()
+			if len(line) > 2<<10 {
+				t.Errorf("got a log line of %d bytes, want at most 2 KB", len(line))
+			}
+			if want := tt.attr + "=" + strconv.Itoa(tt.full); !strings.Contains(line, want) {
+				t.Errorf("log %.300q... does not contain %s", line, want)
+			}
+			if want := strings.Repeat("a", 100) + "..."; !strings.Contains(line, want) {
+				t.Errorf("log %.300q... does not mark the cut with ...", line)
+			}
+		})
 	}
 }

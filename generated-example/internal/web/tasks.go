@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -241,6 +242,8 @@ func (s *taskPages) handleAddTask(c echo.Context) error {
 		// PostgreSQL's text holds neither, and it is no visitor's fault
 		// worth a 500.
 		return s.redirectWithFlash(c, "That title has characters that cannot be stored.")
+	case strings.ContainsFunc(title, isHidden):
+		return s.redirectWithFlash(c, "That title has control or text-direction characters: type it as plain text.")
 	}
 	switch _, err := s.tasks.Add(c.Request().Context(), title); {
 	case errors.Is(err, tasks.ErrFull):
@@ -250,6 +253,17 @@ func (s *taskPages) handleAddTask(c echo.Context) error {
 	}
 	s.tasksChanged()
 	return s.redirectWithFlash(c, "Task added.")
+}
+
+// isHidden reports whether r is a character that a title must not hold
+// because it is not seen but changes what is: control characters (C0, DEL
+// and C1: tabs, line breaks, terminal escapes), line and paragraph
+// separators, and the bidirectional controls (U+061C, U+200E-U+200F,
+// U+202A-U+202E, U+2066-U+2069), which can make a title read differently
+// from what it holds, and the rest of the page with it ("Trojan Source").
+// Right-to-left letters need none of them.
+func isHidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control, unicode.Zl, unicode.Zp)
 }
 
 func (s *taskPages) handleDeleteTask(c echo.Context) error {

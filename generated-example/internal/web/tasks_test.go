@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -167,10 +168,20 @@ func TestStoreUnavailableIs503(t *testing.T) {
 	}
 }
 
+// TestAddRejectsBadTitles: empty, too long and unstorable titles are
+// refused with a message, and so are control characters (C0, DEL, C1) and
+// the invisible characters that reorder text (bidi overrides, embeddings,
+// isolates and marks, as in "Trojan Source"), or break lines.
 func TestAddRejectsBadTitles(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
-	s.ServeTasks(tasks.NewMemory())
-	for _, title := range []string{"", "   ", strings.Repeat("x", maxTitle+1), "a\x00b", "bad \xff utf-8"} {
+	for _, title := range []string{
+		"", "   ", strings.Repeat("x", maxTitle+1), "a\x00b", "bad \xff utf-8",
+		"a\tb", "a\nb", "a\rb", "a\x1b[31mred", "a\x7fb", "a\u0085b", "a\u009bb",
+		"invoice\u202egpj.exe", "a\u202ab", "a\u202bb", "a\u202cb", "a\u202db",
+		"\u2066a\u2069", "\u2067a\u2069", "\u2068a\u2069", "a\u200eb", "a\u200fb", "a\u061cb",
+		"a\u2028b", "a\u2029b",
+	} {
+		s, _ := newTestServer(t, config.Config{})
+		s.ServeTasks(tasks.NewMemory())
 		b := newBrowser(t, s)
 		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
 		body := b.get("/").Body.String()
@@ -179,6 +190,20 @@ func TestAddRejectsBadTitles(t *testing.T) {
 		}
 		if !strings.Contains(body, `class="flash"`) {
 			t.Errorf("title %q: no message explains the refusal", title)
+		}
+	}
+}
+
+// TestAddKeepsOrdinaryText: letters of any script, right-to-left ones
+// included, punctuation and symbols are stored as typed.
+func TestAddKeepsOrdinaryText(t *testing.T) {
+	s, _ := newTestServer(t, config.Config{})
+	s.ServeTasks(tasks.NewMemory())
+	for _, title := range []string{"Café ☕ 日本語", "שלום עולם", "مرحبا", "50% off — \"quotes\" & <tags>"} {
+		b := newBrowser(t, s)
+		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
+		if body := b.get("/").Body.String(); !strings.Contains(body, template.HTMLEscapeString(title)) || !strings.Contains(body, "Task added.") {
+			t.Errorf("title %q was not added:\n%s", title, body)
 		}
 	}
 }
