@@ -5,13 +5,15 @@
 // Usage:
 //
 //	scaffold new NAME [--module PATH] [--no-demo] [--no-db] [--no-sessions] [--force] [--dry-run]
+//	scaffold update [DIR] [--dry-run] [--allow-dirty] [--base DIR] [--no-FEATURE | --FEATURE]...
 //	scaffold version
 //
-// Run "scaffold help new" for the details.
+// Run "scaffold help new" and "scaffold help update" for the details.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -33,6 +35,11 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scaffold:", err)
+		// "update" exits with 2 when it wrote files with conflicts.
+		var status interface{ ExitCode() int }
+		if errors.As(err, &status) {
+			os.Exit(status.ExitCode())
+		}
 		os.Exit(1)
 	}
 }

@@ -20,9 +20,14 @@ import (
 
 	"github.com/echocache/scaffold"
 	"github.com/echocache/scaffold/internal/generate"
+	"github.com/echocache/scaffold/internal/textdiff"
 )
 
 var update = flag.Bool("update", false, "rewrite generated-example/ from the templates")
+
+// maxDiffLines caps the diff printed for one stale file: past it, the
+// file is better read with git diff than in a test log.
+const maxDiffLines = 80
 
 // exampleDir is the golden tree, relative to this package.
 const exampleDir = "../../generated-example"
@@ -64,7 +69,7 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s: missing from generated-example", p)
 		case !bytes.Equal(g.Data, f.Data):
 			t.Errorf("%s: content differs from the template's output:\n%s", p,
-				unifiedDiff("generated-example/"+p, "generated/"+p, g.Data, f.Data, maxDiffLines))
+				textdiff.Unified("generated-example/"+p, "generated/"+p, g.Data, f.Data, maxDiffLines))
 		case g.Mode&0o111 != f.Mode&0o111:
 			t.Errorf("%s: mode %v, want %v", p, g.Mode, f.Mode)
 		}
