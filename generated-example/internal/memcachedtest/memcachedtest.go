@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -237,5 +238,50 @@ func (s *Server) Stats() (map[string]string, error) {
 			return nil, fmt.Errorf("unexpected stats line %q", line)
 		}
 		stats[f[1]] = f[2]
+	}
+}
+
+// Keys returns the key of every item the server holds, from memcached's
+// "lru_crawler metadump all", so a test can check what an app writes.
+func (s *Server) Keys() ([]string, error) {
+	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	// The crawler runs one dump at a time: it answers BUSY while another
+	// is under way.
+	for attempt := 0; ; attempt++ {
+		if _, err := conn.Write([]byte("lru_crawler metadump all\r\n")); err != nil {
+			return nil, err
+		}
+		var keys []string
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return nil, err
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "END" {
+				return keys, nil
+			}
+			if strings.HasPrefix(line, "BUSY") && attempt < 50 {
+				time.Sleep(20 * time.Millisecond)
+				break
+			}
+			// key=<URL-encoded key> exp=... la=... and so on.
+			f, _, _ := strings.Cut(line, " ")
+			enc, ok := strings.CutPrefix(f, "key=")
+			if !ok {
+				return nil, fmt.Errorf("unexpected metadump line %q", line)
+			}
+			key, err := url.PathUnescape(enc)
+			if err != nil {
+				return nil, fmt.Errorf("metadump line %q: %w", line, err)
+			}
+			keys = append(keys, key)
+		}
 	}
 }
