@@ -371,7 +371,7 @@ func (m *memcached) touch(key string, exp int32) error {
 
 // ping probes every server at once, so start-up waits for the slowest
 // server, not for all of them in turn. A server that fails leaves rotation,
-// which the ring logs.
+// which the ring logs; the caller reports the returned error.
 func (m *memcached) ping() error {
 	errs := make([]error, len(m.opts.Servers))
 	var wg sync.WaitGroup
@@ -380,7 +380,7 @@ func (m *memcached) ping() error {
 		go func() {
 			defer wg.Done()
 			if err := m.probe(addr); err != nil {
-				m.ring.failed(addr, err)
+				m.ring.failed(addr, nil)
 				errs[i] = err
 			}
 		}()

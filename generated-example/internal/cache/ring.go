@@ -157,7 +157,8 @@ func (r *ring) Each(f func(net.Addr) error) error {
 }
 
 // failed takes the server at addr out of rotation, if it is in, logs it,
-// and starts probing it.
+// and starts probing it. err is why, or nil when the caller logs the
+// error itself.
 func (r *ring) failed(addr string, err error) {
 	s := r.byAddr[addr]
 	if s == nil || !s.down.CompareAndSwap(false, true) {
@@ -170,7 +171,11 @@ func (r *ring) failed(addr string, err error) {
 	if isTimeout(err) {
 		s.holdUntil.Store(now.Add(r.hold).UnixNano())
 	}
-	r.logger.Warn("memcached server down: its keys go to the other servers", "server", addr, "err", err, "retry_in", r.retryTimeout)
+	attrs := []any{"server", addr, "retry_in", r.retryTimeout}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	r.logger.Warn("memcached server down: its keys go to the other servers", attrs...)
 	r.wg.Add(1)
 	go r.watch(s)
 }

@@ -21,12 +21,12 @@ func TestLoad(t *testing.T) {
 		{
 			name: "nothing set",
 			env:  nil,
-			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL},
 		},
 		{
 			name: "near cache off",
 			env:  map[string]string{"NEAR_CACHE_TTL": "0"},
-			want: Config{Port: DefaultPort},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix},
 		},
 		{
 			name: "everything set",
@@ -41,6 +41,7 @@ func TestLoad(t *testing.T) {
 				"MEMCACHED_RETRY_TIMEOUT":   "3s",
 				"MEMCACHED_DEAD_TIMEOUT":    "1m",
 				"MEMCACHED_MAX_IDLE_CONNS":  "128",
+				"CACHE_KEY_PREFIX":          "shop-staging:",
 				"CACHE_MEMORY_MB":           "16",
 				"NEAR_CACHE_TTL":            "250ms",
 				"NEAR_CACHE_MB":             "8",
@@ -57,6 +58,7 @@ func TestLoad(t *testing.T) {
 				MemcachedRetryTimeout:   3 * time.Second,
 				MemcachedDeadTimeout:    time.Minute,
 				MemcachedMaxIdleConns:   128,
+				CacheKeyPrefix:          "shop-staging:",
 				CacheMemoryMB:           16,
 				NearCacheTTL:            250 * time.Millisecond,
 				NearCacheMB:             8,
@@ -66,7 +68,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "IPv6 server",
 			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
-			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, NearCacheTTL: DefaultNearCacheTTL},
+			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL},
 		},
 	}
 	for _, tt := range tests {
@@ -103,6 +105,9 @@ func TestLoadErrors(t *testing.T) {
 		{"negative near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "-1s"}, `NEAR_CACHE_TTL="-1s"`},
 		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
+		{"key prefix with a space", map[string]string{"CACHE_KEY_PREFIX": "my app:"}, `CACHE_KEY_PREFIX="my app:"`},
+		{"key prefix with a control character", map[string]string{"CACHE_KEY_PREFIX": "app\n"}, `CACHE_KEY_PREFIX="app\n"`},
+		{"key prefix too long", map[string]string{"CACHE_KEY_PREFIX": strings.Repeat("p", 65)}, "at most 64 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

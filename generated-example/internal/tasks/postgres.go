@@ -3,6 +3,8 @@ package tasks
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,8 +45,9 @@ type PostgresOptions struct {
 // broken connections on its own, so the store works again as soon as the
 // server is back.
 type Postgres struct {
-	pool    *pgxpool.Pool
-	timeout time.Duration
+	pool      *pgxpool.Pool
+	timeout   time.Duration
+	namespace string
 }
 
 // OpenPostgres returns a Postgres store with its own connection pool. It
@@ -62,7 +65,18 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
-	return &Postgres{pool: pool, timeout: cmp.Or(opts.Timeout, DefaultTimeout)}, nil
+	return &Postgres{pool: pool, timeout: cmp.Or(opts.Timeout, DefaultTimeout), namespace: databaseNamespace(cfg.ConnConfig)}, nil
+}
+
+// databaseNamespace is "pg-" and 8 hex digits of a digest of the
+// database's address and name: the same for every instance reading one
+// database, and different for another database (staging and production
+// on one memcached). The user and password are not part of it: a rotated
+// password is the same database, and the digest is written into cache
+// keys that anyone with the cache's credentials can list.
+func databaseNamespace(cfg *pgx.ConnConfig) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)))
+	return "pg-" + hex.EncodeToString(sum[:4])
 }
 
 // Close closes the pool's connections.
@@ -70,6 +84,9 @@ func (p *Postgres) Close() { p.pool.Close() }
 
 // Kind implements Store.
 func (p *Postgres) Kind() string { return "PostgreSQL" }
+
+// Namespace implements Store.
+func (p *Postgres) Namespace() string { return p.namespace }
 
 // List implements Store.
 func (p *Postgres) List(ctx context.Context) ([]Task, error) {
