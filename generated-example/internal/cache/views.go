@@ -87,12 +87,12 @@ func viewVariantsKey(path string, version []byte) string {
 	return "view-variants:" + string(version) + ":" + path
 }
 
-// DeleteView invalidates every cached page of path, such as "/", written
-// as in a URL (escaped: "/a%2Fb"): the one without a query string and all
-// those with one. It retires the path's
+// DeleteView invalidates every cached page of path, such as "/": the one
+// without a query string and all those with one. It retires the path's
 // version, which every stored page records (so even a page being rendered
 // right now is stored as stale), and deletes the query-less page, which is
-// all that cache.Delete("view/" + path) from Flask's guide does. This
+// all that cache.Delete("view/" + path) from Flask's guide does. The path
+// is written as in a URL, escapes and all ("/a%2Fb"), as ViewKey has it. This
 // process's near cache drops the path's pages at once; other processes'
 // near caches serve theirs until the near-cache TTL ends.
 func (c *Cache) DeleteView(path string) error {
@@ -244,7 +244,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 			case p != nil:
 				p.write(w, "MISS", false)
 			default:
-				// The leader's answer was not for everyone: render our own.
+				// The leader's answer was not shareable: render our own.
 				w.Header().Set("X-Cache", "MISS")
 				next.ServeHTTP(w, req)
 			}
