@@ -91,7 +91,19 @@ type backend interface {
 
 // Cache is a key-value cache with memcached semantics. It is safe for
 // concurrent use. Build one with NewMemcached or NewMemory.
+//
+// Every key is stored under the cache's prefix (MemcachedOptions.KeyPrefix,
+// then the names of any namespaces, see Namespace), so apps that share
+// memcached never see each other's entries. Callers use keys without it:
+// c.Delete("view//") deletes what c's Views stored for "/".
 type Cache struct {
+	*shared
+	prefix string
+}
+
+// shared is what a Cache has in common with its namespaces: the storage,
+// the counters and the near cache.
+type shared struct {
 	backend backend
 	kind    string // "memcached" or "memory", for logs and stats
 	now     func() time.Time
@@ -100,16 +112,25 @@ type Cache struct {
 
 	hits, misses, errors atomic.Uint64
 	layers               [numLayers]layerCounters
+
+	// fragmentWriters holds a token per goroutine storing the misses of
+	// RenderAll, and fragmentsPending waits for them (Fragments.Wait).
+	fragmentWriters  chan struct{}
+	fragmentsPending sync.WaitGroup
 }
 
-func newCache(b backend, kind string, logger *slog.Logger) *Cache {
-	return &Cache{backend: b, kind: kind, now: time.Now, log: newErrorLog(logger, kind)}
+func newCache(b backend, kind, prefix string, logger *slog.Logger) *Cache {
+	return &Cache{
+		shared: &shared{backend: b, kind: kind, now: time.Now, log: newErrorLog(logger, kind),
+			fragmentWriters: make(chan struct{}, maxFragmentWriters)},
+		prefix: prefix,
+	}
 }
 
 // Get returns the value stored under key. A missing key, and any failure to
 // reach the cache, is a miss.
 func (c *Cache) Get(key string) ([]byte, bool) {
-	v, err := c.backend.get(Key(key))
+	v, err := c.backend.get(c.Key(key))
 	if err != nil {
 		c.miss("get", err)
 		return nil, false
@@ -121,10 +142,18 @@ func (c *Cache) Get(key string) ([]byte, bool) {
 // GetMulti returns the values of the keys that are present, in one round
 // trip per server. Keys that are missing or cannot be reached are left out.
 func (c *Cache) GetMulti(keys []string) map[string][]byte {
+	got, _ := c.getMulti(keys)
+	return got
+}
+
+// getMulti is GetMulti, also returning the failure of any server, which it
+// has counted and logged, so that the caller can spare the request a
+// second wait on the cache.
+func (c *Cache) getMulti(keys []string) (map[string][]byte, error) {
 	safe := make([]string, len(keys))
 	byKey := make(map[string]string, len(keys))
 	for i, k := range keys {
-		safe[i] = Key(k)
+		safe[i] = c.Key(k)
 		byKey[safe[i]] = k
 	}
 	got, err := c.backend.getMulti(safe)
@@ -137,7 +166,7 @@ func (c *Cache) GetMulti(keys []string) map[string][]byte {
 	}
 	c.hits.Add(uint64(len(out)))
 	c.misses.Add(uint64(len(keys) - len(out)))
-	return out
+	return out, err
 }
 
 // Set stores value under key for ttl; a ttl of 0 means no expiry.
@@ -171,8 +200,8 @@ func (c *Cache) Add(key string, value []byte, ttl time.Duration) (bool, error) {
 // of every page of path, and deleting a fragment's key those of every
 // fragment.
 func (c *Cache) Delete(key string) error {
-	err := c.check("delete", c.backend.delete(Key(key)))
-	c.near.deleted(key) // after memcached: a value read before is never kept
+	err := c.check("delete", c.backend.delete(c.Key(key)))
+	c.near.deleted(c.prefix, key) // after memcached: a value read before is never kept
 	return err
 }
 
@@ -180,7 +209,7 @@ func (c *Cache) Delete(key string) error {
 // returns the new value. A missing counter is created with the value delta
 // and the given ttl; an existing one keeps its expiry.
 func (c *Cache) Increment(key string, delta uint64, ttl time.Duration) (uint64, error) {
-	k := Key(key)
+	k := c.Key(key)
 	for {
 		n, err := c.backend.incr(k, delta)
 		switch {
@@ -199,7 +228,7 @@ func (c *Cache) Increment(key string, delta uint64, ttl time.Duration) (uint64, 
 
 // Touch sets a new ttl on key and reports whether the key was present.
 func (c *Cache) Touch(key string, ttl time.Duration) (bool, error) {
-	switch err := c.backend.touch(Key(key), exptime(ttl, c.now())); {
+	switch err := c.backend.touch(c.Key(key), exptime(ttl, c.now())); {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, errMiss):
@@ -209,8 +238,12 @@ func (c *Cache) Touch(key string, ttl time.Duration) (bool, error) {
 	}
 }
 
-// Ping checks that every server answers, and authenticates where
-// credentials are configured. The in-memory cache always answers.
+// Ping checks that every server answers, over a new connection to each,
+// and authenticates where credentials are configured; a server that does
+// not answer leaves rotation. It is for start-up: requests never need it,
+// since the servers' state is kept by the operations themselves and by the
+// background probes of servers that failed. The in-memory cache always
+// answers.
 func (c *Cache) Ping() error {
 	return c.backend.ping()
 }
@@ -229,15 +262,16 @@ func (c *Cache) Authenticated() bool {
 	return ok && m.authenticated.Load()
 }
 
-// Servers checks every memcached server, so that one that went away since
-// the last request is seen as down now, and returns their states in the
-// configured order. The in-memory cache has none.
+// Servers returns the state of every memcached server, in the configured
+// order, as the cache's operations and the ring's probes have found it. It
+// does no I/O, so a page may call it on every request: a server that went
+// away shows as down once an operation has failed on it. The in-memory
+// cache has none.
 func (c *Cache) Servers() []ServerState {
 	m, ok := c.backend.(*memcached)
 	if !ok {
 		return nil
 	}
-	m.ping() // takes a server that does not answer out of rotation
 	return m.ring.states()
 }
 
@@ -262,7 +296,7 @@ func (c *Cache) Stats() Stats {
 
 // item maps key to a safe key and checks the item's size for op.
 func (c *Cache) item(op, key string, value []byte) (string, error) {
-	k := Key(key)
+	k := c.Key(key)
 	if size := len(k) + len(value) + ItemOverhead; size > MaxItemSize {
 		err := fmt.Errorf("%w: %d bytes with key and overhead, limit %d", ErrTooLarge, size, MaxItemSize)
 		c.fail(op, err)

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -54,20 +53,18 @@ type Fragments struct {
 	cache  *Cache
 	ttl    time.Duration
 	flight flight[template.HTML]
-
-	writers chan struct{}  // one token per goroutine storing misses
-	pending sync.WaitGroup // those goroutines, for Wait
 }
 
 // maxFragmentWriters bounds the goroutines that store the misses of
-// RenderAll: past it, misses are not stored (the next page stores them),
-// so a slow or hung cache can neither hold up pages nor pile up goroutines.
+// RenderAll, for a Cache and its namespaces together: past it, misses are
+// not stored (the next page stores them), so a slow or hung cache can
+// neither hold up pages nor pile up goroutines.
 const maxFragmentWriters = 4
 
 // NewFragments returns Fragments on c whose "cache" function keeps
 // fragments for defaultTTL.
 func NewFragments(c *Cache, defaultTTL time.Duration) *Fragments {
-	return &Fragments{cache: c, ttl: defaultTTL, writers: make(chan struct{}, maxFragmentWriters)}
+	return &Fragments{cache: c, ttl: defaultTTL}
 }
 
 // Funcs returns the "cache" and "cacheFor" template functions for the
@@ -166,7 +163,7 @@ func (f *Fragments) fetch(keys []string) [][]byte {
 	near := f.cache.near
 	var gen uint64
 	if near != nil {
-		gen = near.fragments(keys, got)
+		gen = near.fragments(f.cache.prefix, keys, got)
 	}
 	var far []string
 	for i, key := range keys {
@@ -191,27 +188,29 @@ func (f *Fragments) fetch(keys []string) [][]byte {
 			data = []byte{} // an empty fragment is a hit too
 		}
 		got[i] = data
-		near.put(key, fragmentGroup, gen, read, data, len(key)+len(data)+nearEntryOverhead)
+		near.put(f.cache.prefix, key, fragmentGroup, gen, read, data, len(f.cache.prefix)+len(key)+len(data)+nearEntryOverhead)
 	}
 	return got
 }
 
-// Wait waits until the misses RenderAll is storing in the background are
-// stored, for tests that look for them in the cache.
-func (f *Fragments) Wait() { f.pending.Wait() }
+// Wait waits until the misses RenderAll is storing in the background, on
+// f's Cache and its namespaces, are stored, for tests that look for them in
+// the cache.
+func (f *Fragments) Wait() { f.cache.fragmentsPending.Wait() }
 
 // store writes the missed fragments (keys[missed[j]] is rendered[j]) in a
 // goroutine of its own, if one of maxFragmentWriters is free, and drops
 // them if not.
 func (f *Fragments) store(keys []string, missed []int, rendered [][]byte, ttl time.Duration) {
+	c := f.cache
 	select {
-	case f.writers <- struct{}{}:
+	case c.fragmentWriters <- struct{}{}:
 	default:
 		return
 	}
-	f.pending.Add(1)
+	c.fragmentsPending.Add(1)
 	go func() {
-		defer func() { <-f.writers; f.pending.Done() }()
+		defer func() { <-c.fragmentWriters; c.fragmentsPending.Done() }()
 		for j, i := range missed {
 			// A failure is counted and logged by the cache. Stop at the
 			// first that is not the fragment's size: the cache is down.

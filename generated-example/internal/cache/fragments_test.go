@@ -260,7 +260,7 @@ func TestRenderAllBoundsWriters(t *testing.T) {
 	b := countTrips(c)
 	f := NewFragments(c, time.Minute)
 	for i := 0; i < maxFragmentWriters; i++ {
-		f.writers <- struct{}{}
+		f.cache.fragmentWriters <- struct{}{}
 	}
 	var renders atomic.Int64
 	out := renderRows(t, f, []item{{1, "one"}}, &renders)
@@ -268,7 +268,7 @@ func TestRenderAllBoundsWriters(t *testing.T) {
 		t.Errorf("with writers busy: %q, %d writes; want the row and 0 writes", out, b.sets.Load())
 	}
 	for i := 0; i < maxFragmentWriters; i++ {
-		<-f.writers
+		<-f.cache.fragmentWriters
 	}
 	renderRows(t, f, []item{{1, "one"}}, &renders)
 	f.Wait()

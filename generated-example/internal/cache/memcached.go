@@ -54,6 +54,11 @@ type MemcachedOptions struct {
 	Password string
 	// Auth is the authentication form; AuthMemCachier when empty.
 	Auth AuthMode
+	// KeyPrefix starts every key, as Flask-Caching's CACHE_KEY_PREFIX
+	// does, so that apps sharing the servers keep apart: "myapp:" stores
+	// "view//" as "myapp:view//". At most MaxPrefixLength bytes, without
+	// spaces or control characters.
+	KeyPrefix string
 
 	// ConnectTimeout bounds dialing plus authenticating a new connection.
 	ConnectTimeout time.Duration
@@ -118,13 +123,16 @@ func NewMemcached(opts MemcachedOptions, logger *slog.Logger) (*Cache, error) {
 	if opts.Auth != AuthMemCachier && opts.Auth != AuthMemcached {
 		return nil, fmt.Errorf("cache: unknown auth mode %q (want %q or %q)", opts.Auth, AuthMemCachier, AuthMemcached)
 	}
+	if err := checkPrefix(opts.KeyPrefix); err != nil {
+		return nil, err
+	}
 	m := &memcached{opts: opts}
-	m.ring = newRing(opts.Servers, opts.RetryTimeout, opts.DeadTimeout, m.probe, logger)
+	m.ring = newRing(opts.Servers, opts.RetryTimeout, opts.DeadTimeout, opts.Timeout, m.probe, logger)
 	m.client = memcache.NewFromSelector(m.ring)
 	m.client.Timeout = opts.Timeout
 	m.client.MaxIdleConns = opts.MaxIdleConns
 	m.client.DialContext = m.dial
-	c := newCache(m, "memcached", logger)
+	c := newCache(m, "memcached", opts.KeyPrefix, logger)
 	c.near = newNear(opts.NearCacheTTL, opts.NearCacheBytes, func() time.Time { return c.now() })
 	return c, nil
 }
@@ -362,8 +370,8 @@ func (m *memcached) touch(key string, exp int32) error {
 }
 
 // ping probes every server at once, so start-up waits for the slowest
-// server, not for all of them in turn. A server that fails leaves rotation;
-// the caller reports the returned error.
+// server, not for all of them in turn. A server that fails leaves rotation,
+// which the ring logs; the caller reports the returned error.
 func (m *memcached) ping() error {
 	errs := make([]error, len(m.opts.Servers))
 	var wg sync.WaitGroup
@@ -372,7 +380,7 @@ func (m *memcached) ping() error {
 		go func() {
 			defer wg.Done()
 			if err := m.probe(addr); err != nil {
-				m.ring.markDown(addr)
+				m.ring.failed(addr, nil)
 				errs[i] = err
 			}
 		}()

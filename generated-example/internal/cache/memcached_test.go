@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -487,4 +488,134 @@ func (c *countedConn) Write(p []byte) (int, error) {
 // so far have found.
 func inRotation(c *Cache, addr string) bool {
 	return !c.backend.(*memcached).ring.byAddr[addr].down.Load()
+}
+
+// TestServersNeverDials: Servers reports what the ring knows, without
+// I/O. It used to probe every server over a new connection, so a busy
+// dashboard opened thousands of connections, and any failed probe (the
+// server's connection limit reached, or one slow answer) took the server
+// out of the ring for every request.
+func TestServersNeverDials(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	relay := memcachedtest.StartRelay(t, srv.Addr)
+	c := newMemcachedCache(t, fastOptions(relay.Addr), discard())
+	mustSet(t, c, "k", "v", 0)
+	conns, sent := relay.Conns(), relay.Sent()
+	for i := 0; i < 100; i++ {
+		if st := c.Servers(); len(st) != 1 || st[0].Addr != relay.Addr || !st[0].Up {
+			t.Fatalf("Servers() = %+v, want %s up", st, relay.Addr)
+		}
+	}
+	relay.Hang()
+	if st := c.Servers(); !st[0].Up {
+		t.Errorf("Servers() took a hung server out by itself: %+v", st)
+	}
+	if d, s := relay.Conns()-conns, relay.Sent()-sent; d != 0 || s != 0 {
+		t.Errorf("101 calls of Servers opened %d connections and sent %d bytes, want none", d, s)
+	}
+	// An operation finds the server hung, and Servers says so.
+	wantMiss(t, c, "k")
+	if st := c.Servers(); st[0].Up || st[0].DownSince.IsZero() || st[0].NextRetry.IsZero() {
+		t.Errorf("after an operation timed out: Servers() = %+v, want it down, with times", st)
+	}
+}
+
+// TestServerStateChangesAreLogged: every change of a server's state is
+// logged, the first included: a start-up ping that finds it down (which
+// used to take it out silently), and its return.
+func TestServerStateChangesAreLogged(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	srv.Stop()
+	var logs memcachedtest.LogBuffer
+	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.Logger())
+	if err := c.Ping(); err == nil {
+		t.Fatal("ping of a stopped server succeeded")
+	}
+	if n := strings.Count(logs.String(), "memcached server down"); n != 1 {
+		t.Errorf("the start-up ping took the server out with %d log lines, want 1:\n%s", n, logs.String())
+	}
+	srv.Restart()
+	eventually(t, 5*time.Second, "the server's return logged", func() bool {
+		return strings.Contains(logs.String(), "memcached server back in rotation")
+	})
+}
+
+// TestOneTimeoutPerCall: with every server hung, a call that has waited
+// for one server to time out sends nothing to another. The calls here
+// work on keys of one server: a get and then a set of a key, a memoized
+// function, a page of the view cache. Each used to move its second
+// operation to the next server, hung too, and wait as long again (1.5s
+// with the default timeout).
+func TestOneTimeoutPerCall(t *testing.T) {
+	tests := []struct {
+		name string
+		// keys are the keys the call makes with candidate i, and call
+		// makes it.
+		keys func(i int) []string
+		call func(t *testing.T, c *Cache, i int)
+	}{
+		{"get then set",
+			func(i int) []string { return []string{fmt.Sprint("k", i)} },
+			func(t *testing.T, c *Cache, i int) {
+				k := fmt.Sprint("k", i)
+				if _, ok := c.Get(k); !ok {
+					c.Set(k, []byte("v"), 0)
+				}
+			}},
+		{"memoize",
+			func(i int) []string {
+				m := Memoize(nil, fmt.Sprint("f", i), 0, func(context.Context, int) (int, error) { return 0, nil })
+				key, _ := m.key(1)
+				return []string{key, m.versionKey()}
+			},
+			func(t *testing.T, c *Cache, i int) {
+				m := Memoize(c, fmt.Sprint("f", i), 0, func(_ context.Context, n int) (int, error) { return n + 1, nil })
+				if got, err := m.Call(context.Background(), 1); got != 2 || err != nil {
+					t.Errorf("memoized call: got %d, %v; want 2", got, err)
+				}
+			}},
+		{"view",
+			func(i int) []string {
+				path := fmt.Sprint("/p", i)
+				return []string{viewVersionKey(path), "view/" + path}
+			},
+			func(t *testing.T, c *Cache, i int) {
+				a := newViewApp(c, ViewOptions{}, html("page"))
+				if rec := a.do("GET", fmt.Sprint("/p", i)); rec.Code != http.StatusOK || rec.Body.String() != "page" {
+					t.Errorf("page: got %d %q", rec.Code, rec.Body)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := memcachedtest.Start(t)
+			first, second := memcachedtest.StartRelay(t, srv.Addr), memcachedtest.StartRelay(t, srv.Addr)
+			opts := fastOptions(first.Addr, second.Addr)
+			opts.RetryTimeout, opts.DeadTimeout = time.Hour, time.Hour // no probes: the relays see calls alone
+			c := newMemcachedCache(t, opts, discard())
+			r := c.backend.(*memcached).ring
+			i := 0
+			for ; !allOn(r, first.Addr, tc.keys(i)); i++ {
+			}
+			first.Hang()
+			second.Hang()
+			tc.call(t, c, i)
+			if first.Sent() == 0 {
+				t.Fatal("the call sent nothing to its keys' server")
+			}
+			if d, s := second.Conns(), second.Sent(); d != 0 || s != 0 {
+				t.Errorf("after its server timed out, the call opened %d connections to the other hung server and sent it %d bytes, want none", d, s)
+			}
+		})
+	}
+}
+
+// allOn reports whether r places every key on the server at addr.
+func allOn(r *ring, addr string, keys []string) bool {
+	for _, k := range keys {
+		if a, err := r.PickServer(k); err != nil || a.String() != addr {
+			return false
+		}
+	}
+	return true
 }

@@ -52,7 +52,7 @@ func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
 		return m.fn(ctx, arg)
 	}
 	vkey := m.versionKey()
-	got := m.cache.GetMulti([]string{vkey, key})
+	got, err := m.cache.getMulti([]string{vkey, key})
 	version := got[vkey]
 	if version != nil {
 		if r, ok := decodeResult[R](got[key], version); ok {
@@ -61,6 +61,12 @@ func (m *Memo[A, R]) Call(ctx context.Context, arg A) (R, error) {
 		}
 	}
 	m.cache.CountMiss(LayerMemoize)
+	if err != nil {
+		// The cache has just failed this call (the failure is counted and
+		// logged): compute without it rather than wait on it again to
+		// store the result.
+		return m.fn(ctx, arg)
+	}
 	if version == nil {
 		version = m.cache.newVersion(vkey)
 	}

@@ -25,7 +25,7 @@ func NewMemory(limit int, logger *slog.Logger) *Cache {
 		limit = DefaultMemoryLimit
 	}
 	m := &memory{limit: limit, items: make(map[string]*list.Element), lru: list.New()}
-	c := newCache(m, "memory", logger)
+	c := newCache(m, "memory", "", logger)
 	m.now = func() time.Time { return c.now() } // one clock for ttl and expiry
 	return c
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"sort"
@@ -35,7 +36,17 @@ const deadAfter = 2
 // timed-out read or write, failed authentication) takes the server out at
 // once. A background probe retries it after the retry timeout, then, after
 // repeated failure, every dead timeout, and puts it back when it answers.
-// Requests never wait on a server known to be down.
+// Requests never wait on a server known to be down. Every change of a
+// server's state is logged.
+//
+// For one operation timeout after a server times out, its keys fail at
+// once instead of moving: a server that times out is often not the only
+// one (a network fault, an overloaded host), and by the end of that time
+// the operations in flight to the other servers have either answered or
+// taken their servers out too. So a request that waited for a server to
+// time out, and then works on the same keys (a get, then a set), never
+// waits on a second server that is hung as well. A server that refuses
+// connections costs no wait, and its keys move at once.
 type ring struct {
 	points  []point // sorted by hash
 	servers []*server
@@ -43,6 +54,7 @@ type ring struct {
 
 	retryTimeout time.Duration
 	deadTimeout  time.Duration
+	hold         time.Duration // how long a timed-out server's keys fail instead of moving
 	probe        func(addr string) error
 	logger       *slog.Logger
 
@@ -65,6 +77,9 @@ type server struct {
 	// downSince and nextProbe are Unix nanoseconds, for State; zero while
 	// the server is up.
 	downSince, nextProbe atomic.Int64
+	// holdUntil is when its keys start moving to the other servers, in
+	// Unix nanoseconds; zero once they may.
+	holdUntil atomic.Int64
 }
 
 // serverAddr is a host:port that is resolved when dialed, not once at
@@ -77,11 +92,12 @@ func (a serverAddr) Network() string { return "tcp" }
 // String implements net.Addr.
 func (a serverAddr) String() string { return string(a) }
 
-func newRing(addrs []string, retry, dead time.Duration, probe func(string) error, logger *slog.Logger) *ring {
+func newRing(addrs []string, retry, dead, hold time.Duration, probe func(string) error, logger *slog.Logger) *ring {
 	r := &ring{
 		byAddr:       make(map[string]*server, len(addrs)),
 		retryTimeout: retry,
 		deadTimeout:  dead,
+		hold:         hold,
 		probe:        probe,
 		logger:       logger,
 		stop:         make(chan struct{}),
@@ -103,13 +119,24 @@ func newRing(addrs []string, retry, dead time.Duration, probe func(string) error
 	return r
 }
 
+// errJustFailed is PickServer's answer for a key whose server timed out
+// less than the hold ago.
+var errJustFailed = fmt.Errorf("%w: the key's server has just timed out", memcache.ErrNoServers)
+
 // PickServer returns the server for key, skipping servers that are down.
+// A key whose own server timed out less than the hold ago gets
+// errJustFailed.
 func (r *ring) PickServer(key string) (net.Addr, error) {
 	if len(r.points) == 0 {
 		return nil, memcache.ErrNoServers
 	}
 	h := oneAtATime(key)
 	i := sort.Search(len(r.points), func(i int) bool { return r.points[i].hash >= h })
+	if s := r.servers[r.points[i%len(r.points)].server]; s.down.Load() {
+		if until := s.holdUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+			return nil, errJustFailed
+		}
+	}
 	for n := 0; n < len(r.points); n++ {
 		s := r.servers[r.points[(i+n)%len(r.points)].server]
 		if !s.down.Load() {
@@ -130,27 +157,27 @@ func (r *ring) Each(f func(net.Addr) error) error {
 }
 
 // failed takes the server at addr out of rotation, if it is in, logs it,
-// and starts probing it.
+// and starts probing it. err is why, or nil when the caller logs the
+// error itself.
 func (r *ring) failed(addr string, err error) {
-	if r.markDown(addr) {
-		r.logger.Warn("memcached server down: its keys go to the other servers", "server", addr, "err", err, "retry_in", r.retryTimeout)
-	}
-}
-
-// markDown is failed without the log line, for a caller that reports the
-// error itself. It reports whether the server was up.
-func (r *ring) markDown(addr string) bool {
 	s := r.byAddr[addr]
 	if s == nil || !s.down.CompareAndSwap(false, true) {
-		return false
+		return
 	}
 	s.failures = 1
 	now := time.Now()
 	s.downSince.Store(now.UnixNano())
 	s.nextProbe.Store(now.Add(r.retryTimeout).UnixNano())
+	if isTimeout(err) {
+		s.holdUntil.Store(now.Add(r.hold).UnixNano())
+	}
+	attrs := []any{"server", addr, "retry_in", r.retryTimeout}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	r.logger.Warn("memcached server down: its keys go to the other servers", attrs...)
 	r.wg.Add(1)
 	go r.watch(s)
-	return true
 }
 
 // watch probes a down server until it answers or the ring is closed.
@@ -181,6 +208,7 @@ func (r *ring) watch(s *server) {
 		s.failures = 0
 		s.downSince.Store(0)
 		s.nextProbe.Store(0)
+		s.holdUntil.Store(0)
 		s.down.Store(false)
 		r.logger.Info("memcached server back in rotation", "server", string(s.addr))
 		return

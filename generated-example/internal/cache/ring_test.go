@@ -26,7 +26,7 @@ func TestKetamaMatchesLibmemcached(t *testing.T) {
 	for sc.Scan() {
 		line := sc.Text()
 		if list, ok := strings.CutPrefix(line, "servers: "); ok {
-			r = newRing(strings.Split(list, ","), time.Second, time.Second, nil, discard())
+			r = newRing(strings.Split(list, ","), time.Second, time.Second, 0, nil, discard())
 			continue
 		}
 		i := strings.LastIndexByte(line, ' ')
@@ -76,7 +76,7 @@ func TestOneAtATime(t *testing.T) {
 // that exactly its keys move, and that they move back when it returns.
 func TestDownServerOnlyMovesItsKeys(t *testing.T) {
 	servers := []string{"10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"}
-	r := newRing(servers, time.Hour, time.Hour, func(string) error { return errors.New("down") }, discard())
+	r := newRing(servers, time.Hour, time.Hour, 0, func(string) error { return errors.New("down") }, discard())
 	defer r.close()
 	before := make(map[string]string)
 	for i := 0; i < 3000; i++ {

@@ -41,13 +41,16 @@ const DefaultMaxVariants = 100
 
 // ViewKey is the key a page is cached under: "view/" + path, the key
 // Flask-Caching's @cache.cached() uses, so cache.Delete("view/" + path)
-// drops the page as MemCachier's Flask guide shows. The query string, if
+// drops the page as MemCachier's Flask guide shows. The path is the one
+// the request was sent with, escapes and all (u.EscapedPath()), so
+// /a%2Fb and /a/b, which a router may tell apart, never share a page; an
+// ordinary path reads the same either way. The query string, if
 // any (Views keeps only the parameters a route declares), is part of the
 // key, with its parameters sorted, so ?a=1&b=2 and ?b=2&a=1 share an entry
 // and ?q=a and ?q=b do not. The host is not part of the key: pages must
 // not print the request's Host or X-Forwarded-Host.
 func ViewKey(u *url.URL) string {
-	key := "view/" + u.Path
+	key := "view/" + u.EscapedPath()
 	if u.RawQuery == "" {
 		return key
 	}
@@ -88,7 +91,8 @@ func viewVariantsKey(path string, version []byte) string {
 // without a query string and all those with one. It retires the path's
 // version, which every stored page records (so even a page being rendered
 // right now is stored as stale), and deletes the query-less page, which is
-// all that cache.Delete("view/" + path) from Flask's guide does. This
+// all that cache.Delete("view/" + path) from Flask's guide does. The path
+// is written as in a URL, escapes and all ("/a%2Fb"), as ViewKey has it. This
 // process's near cache drops the path's pages at once; other processes'
 // near caches serve theirs until the near-cache TTL ends.
 func (c *Cache) DeleteView(path string) error {
@@ -113,11 +117,18 @@ func (c *Cache) DeleteView(path string) error {
 //   - Only the query parameters the route declares vary the page (see
 //     ViewOptions.Query), and a path stores a bounded number of variants.
 //     DeleteView invalidates them all.
-//   - A stored page is checked before it is replayed (status 200, known
-//     headers, sizes that add up): the cache may be shared with other apps,
-//     and anything else is a miss, counted and logged as a cache error.
+//   - A page is stored with its content type and no other header, so a hit
+//     carries the caching headers the app sets on every response, never
+//     ones from the cache. A stored page is checked before it is replayed
+//     (status 200, the content type alone, sizes that add up): the cache
+//     may be shared with other apps, and anything else is a miss, counted
+//     and logged as a cache error.
 //   - Concurrent misses for one page run the handler once; the others get
 //     its answer if it can be shared, and run the handler themselves if not.
+//     If it failed (a 5xx answer, or one marked with RenderFailed), they get
+//     503 Service Unavailable at once rather than fail again as slowly.
+//   - A request whose cache lookup failed is rendered without the cache,
+//     so it never waits on a failing server twice.
 //
 // On memcached with a near cache (MemcachedOptions.NearCacheTTL), a page
 // read from or stored in memcached is also kept in this process and served
@@ -129,10 +140,15 @@ func (c *Cache) DeleteView(path string) error {
 // aside. Route both GET and HEAD through it; other methods pass untouched.
 // Views depends on no web framework: the web package adapts it to Echo.
 func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
+	return c.views(opts, new(flight[*page]))
+}
+
+// views is Views, with the flight that concurrent misses share given, for
+// tests that watch it.
+func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler) http.Handler {
 	if opts.MaxVariants <= 0 {
 		opts.MaxVariants = DefaultMaxVariants
 	}
-	var group flight[*page]
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			head := req.Method == http.MethodHead
@@ -151,15 +167,16 @@ func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 				return
 			}
 
-			key, vkey := ViewKey(req.URL), viewVersionKey(req.URL.Path)
-			gen := c.near.gen(req.URL.Path)
-			if near := c.near.page(key); near != nil {
+			path := req.URL.EscapedPath()
+			key, vkey := ViewKey(req.URL), viewVersionKey(path)
+			gen := c.near.gen(c.prefix, path)
+			if near := c.near.page(c.prefix, key); near != nil {
 				c.CountHit(LayerViews)
 				near.write(w, "HIT", head)
 				return
 			}
 			read := c.now()
-			got := c.GetMulti([]string{vkey, key})
+			got, err := c.getMulti([]string{vkey, key})
 			version := got[vkey]
 			if data, ok := got[key]; ok && version != nil {
 				p, err := decodePage(data)
@@ -169,7 +186,7 @@ func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 					c.CountError(LayerViews)
 				case bytes.Equal(p.version, version):
 					c.CountHit(LayerViews)
-					c.near.putPage(key, req.URL.Path, gen, read, p)
+					c.near.putPage(c.prefix, key, path, gen, read, p)
 					p.write(w, "HIT", head)
 					return
 				}
@@ -181,6 +198,14 @@ func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 				next.ServeHTTP(headWriter{w}, req)
 				return
 			}
+			if err != nil {
+				// The cache has just failed this request (the failure is
+				// counted and logged): render without it rather than make
+				// the visitor wait on it again to store the page.
+				w.Header().Set("X-Cache", "MISS")
+				next.ServeHTTP(w, req)
+				return
+			}
 
 			// Take the version before rendering: an invalidation during the
 			// render then retires the page as soon as it is stored. And
@@ -189,17 +214,17 @@ func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 			if version == nil {
 				version = c.newVersion(vkey)
 			}
-			p, _, leader := group.do(flightKey(key, version), func() (*page, error) {
-				p := record(w, req, next)
-				if p == nil || visitor.personal.Load() {
-					return nil, nil
+			p, err, leader := group.do(flightKey(key, version), func() (*page, error) {
+				p, err := record(w, req, next)
+				if err != nil || p == nil || visitor.personal.Load() {
+					return nil, err
 				}
-				if req.URL.RawQuery == "" || c.admitVariant(req.URL.Path, version, opts) {
+				if req.URL.RawQuery == "" || c.admitVariant(path, version, opts) {
 					p.version = version
 					// A failure is counted and logged by the cache; the near
 					// cache keeps only what memcached took.
 					if data, ok := p.encode(); ok && c.Set(key, data, opts.TTL) == nil {
-						c.near.putPage(key, req.URL.Path, gen, read, p)
+						c.near.putPage(c.prefix, key, path, gen, read, p)
 					}
 				}
 				return p, nil
@@ -207,6 +232,15 @@ func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 			switch {
 			case leader:
 				// The leader's response is already written.
+			case err != nil:
+				// The render failed, most likely on something slow that
+				// would fail this request as slowly (a database that does
+				// not answer): answer at once instead.
+				h := w.Header()
+				h.Set("X-Cache", "MISS")
+				h.Set("Cache-Control", "no-store")
+				h.Set("Retry-After", "1")
+				http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 			case p != nil:
 				p.write(w, "MISS", false)
 			default:
@@ -218,19 +252,40 @@ func (c *Cache) Views(opts ViewOptions) func(http.Handler) http.Handler {
 	}
 }
 
-// noStoreKey is where Views keeps, in the context of a request it is
-// recording, the flag that DoNotStore sets.
-type noStoreKey struct{}
+// recordingKey is where Views keeps, in the context of a request it is
+// recording, what DoNotStore and RenderFailed say about it.
+type recordingKey struct{}
+
+// recording is what a handler has said about the response Views records.
+type recording struct {
+	noStore, failed atomic.Bool
+}
 
 // DoNotStore tells Views not to store the response to r, though its status
 // and headers would allow it: for a handler that fails after it has begun
 // to write, such as an Echo handler that returns an error. Outside a
 // request that Views is recording it does nothing.
 func DoNotStore(r *http.Request) {
-	if veto, ok := r.Context().Value(noStoreKey{}).(*atomic.Bool); ok {
-		veto.Store(true)
+	if rec, ok := r.Context().Value(recordingKey{}).(*recording); ok {
+		rec.noStore.Store(true)
 	}
 }
+
+// RenderFailed tells Views that the response to r is a failure that the
+// handler's framework answers later, such as an Echo handler's error
+// other than a client error: it is not stored, and requests waiting for
+// the same page get 503 Service Unavailable instead of rendering it again.
+// A 5xx status written through Views says as much by itself. Outside a
+// request that Views is recording it does nothing.
+func RenderFailed(r *http.Request) {
+	if rec, ok := r.Context().Value(recordingKey{}).(*recording); ok {
+		rec.noStore.Store(true)
+		rec.failed.Store(true)
+	}
+}
+
+// errRenderFailed is what requests waiting on a failed render get.
+var errRenderFailed = errors.New("cache: the page's render failed")
 
 // keepQuery removes from r's URL every query parameter not named in names
 // and sorts the rest, so that the handler renders exactly the page that is
@@ -264,22 +319,28 @@ type page struct {
 	body    []byte
 }
 
-// storedHeaders are the response headers a cached page keeps. Security
-// headers are not among them: the app's middleware sets them on every
-// response, a stored copy of them could only be out of date, and an entry
-// written by someone else must not be able to loosen them.
-var storedHeaders = []string{"Content-Type", "Content-Language", "Cache-Control", "Last-Modified", "Etag"}
+// storedHeaders are the response headers a cached page keeps: the
+// content type alone. Security and caching headers are not among them: the
+// app's middleware sets them on every response, a stored copy of them
+// could only be out of date, and an entry written by someone else must
+// not be able to loosen them or make browsers keep a page for a year.
+var storedHeaders = []string{"Content-Type"}
 
 // record runs next, writing its response through to w as usual, and
 // returns the response as a page if it may be shared and stored, or nil.
-func record(w http.ResponseWriter, req *http.Request, next http.Handler) *page {
+// It returns errRenderFailed if the handler failed (not for a client that
+// went away, which is no reason for others to fail).
+func record(w http.ResponseWriter, req *http.Request, next http.Handler) (*page, error) {
 	w.Header().Set("X-Cache", "MISS")
-	veto := new(atomic.Bool)
+	said := new(recording)
 	rec := &recorder{ResponseWriter: w}
-	next.ServeHTTP(rec, req.WithContext(context.WithValue(req.Context(), noStoreKey{}, veto)))
+	next.ServeHTTP(rec, req.WithContext(context.WithValue(req.Context(), recordingKey{}, said)))
+	if (said.failed.Load() || rec.status >= 500) && req.Context().Err() == nil {
+		return nil, errRenderFailed
+	}
 	h := w.Header()
-	if rec.status == 0 || rec.tooBig || veto.Load() || !shareable(rec.status, h) {
-		return nil
+	if rec.status == 0 || rec.tooBig || said.noStore.Load() || !shareable(rec.status, h) {
+		return nil, nil
 	}
 	p := &page{status: rec.status, header: make(http.Header), body: rec.body.Bytes()}
 	for _, name := range storedHeaders {
@@ -287,7 +348,7 @@ func record(w http.ResponseWriter, req *http.Request, next http.Handler) *page {
 			p.header[name] = v
 		}
 	}
-	return p
+	return p, nil
 }
 
 // shareable reports whether a response may be served to other visitors.

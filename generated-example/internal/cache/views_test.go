@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -65,6 +66,9 @@ func TestViewKey(t *testing.T) {
 		"/?q=b":          "view//?q=b",
 		"/?q=a+b&q=c":    "view//?q=a+b&q=c",
 		"/x?z=%26&y=%3D": "view//x?y=%3D&z=%26",
+		"/a%2Fb":         "view//a%2Fb",
+		"/a/b":           "view//a/b",
+		"/caf%C3%A9":     "view//caf%C3%A9",
 	}
 	for target, want := range tests {
 		u, _ := url.Parse(target)
@@ -90,6 +94,49 @@ func TestViews(t *testing.T) {
 			}
 			if _, ok := c.Get("view//hello"); !ok {
 				t.Error(`the page is not stored under "view//hello"`)
+			}
+		}},
+		{"an escaped slash is another path", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+				html("page of "+r.URL.EscapedPath())(w, r)
+			})
+			a.do("GET", "/a%2Fb")
+			if rec := a.do("GET", "/a/b"); rec.Body.String() != "page of /a/b" || rec.Header().Get("X-Cache") != "MISS" {
+				t.Errorf("/a/b after /a%%2Fb: X-Cache %q, body %q; want its own page", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			if rec := a.do("GET", "/a%2Fb"); rec.Body.String() != "page of /a%2Fb" || rec.Header().Get("X-Cache") != "HIT" {
+				t.Errorf("/a%%2Fb again: X-Cache %q, body %q; want its own page from the cache", rec.Header().Get("X-Cache"), rec.Body)
+			}
+			c.DeleteView("/a%2Fb")
+			if rec := a.do("GET", "/a%2Fb"); rec.Header().Get("X-Cache") != "MISS" {
+				t.Errorf(`/a%%2Fb after DeleteView("/a%%2Fb"): X-Cache %q, want MISS`, rec.Header().Get("X-Cache"))
+			}
+			if rec := a.do("GET", "/a/b"); rec.Header().Get("X-Cache") != "HIT" {
+				t.Errorf(`/a/b after DeleteView("/a%%2Fb"): X-Cache %q, want HIT`, rec.Header().Get("X-Cache"))
+			}
+		}},
+		{"a page is stored with its content type alone", func(t *testing.T, c *Cache) {
+			a := newViewApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+				h := w.Header()
+				h.Set("Cache-Control", "public, max-age=60")
+				h.Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+				h.Set("Content-Language", "en")
+				html("headers")(w, r)
+			})
+			if rec := a.do("GET", "/headers"); rec.Header().Get("Cache-Control") != "public, max-age=60" {
+				t.Errorf("the miss lost the handler's Cache-Control: %q", rec.Header().Get("Cache-Control"))
+			}
+			hit := a.do("GET", "/headers")
+			if hit.Header().Get("X-Cache") != "HIT" || hit.Header().Get("Content-Type") != "text/html; charset=UTF-8" {
+				t.Fatalf("X-Cache %q, Content-Type %q; want a hit with the content type", hit.Header().Get("X-Cache"), hit.Header().Get("Content-Type"))
+			}
+			for _, name := range []string{"Cache-Control", "Last-Modified", "Content-Language"} {
+				if v := hit.Header().Get(name); v != "" {
+					t.Errorf("the hit replayed %s: %q", name, v)
+				}
+			}
+			if data, _ := c.Get("view//headers"); strings.Count(string(data), ": ") != 1 {
+				t.Errorf("the stored page holds more than its content type:\n%s", data)
 			}
 		}},
 		{"delete invalidates as in the Flask guide", func(t *testing.T, c *Cache) {
@@ -412,6 +459,90 @@ func TestViews(t *testing.T) {
 	onBackends(t, tests)
 }
 
+// TestViewWaitersShareAFailure: requests waiting for a render that fails
+// (on a database that does not answer, say) get 503 at once, where each
+// used to render the page again and wait as long as the first. Waiting for
+// an answer that was merely not for everyone, or that failed only because
+// its own client went away, each still renders its own.
+func TestViewWaitersShareAFailure(t *testing.T) {
+	const waiters = 4
+	tests := []struct {
+		name   string
+		leader http.HandlerFunc // the first request's answer
+		gone   bool             // the first request's client goes away before it answers
+		shared bool             // whether the waiters share the failure
+	}{
+		{"a 5xx answer", text(http.StatusInternalServerError, "oops"), false, true},
+		{"RenderFailed", func(w http.ResponseWriter, r *http.Request) { RenderFailed(r) }, false, true},
+		{"a client error", func(w http.ResponseWriter, r *http.Request) { DoNotStore(r) }, false, false},
+		{"an answer not for everyone", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "id", Value: "x"})
+			html("mine")(w, r)
+		}, false, false},
+		{"a client that went away", text(http.StatusServiceUnavailable, "query canceled"), true, false},
+	}
+	var cases []backendCase
+	for i, tc := range tests {
+		cases = append(cases, backendCase{tc.name, func(t *testing.T, c *Cache) {
+			path := "/wait" + strconv.Itoa(i)
+			group := new(flight[*page])
+			var renders atomic.Int64
+			entered, release := make(chan struct{}), make(chan struct{})
+			h := c.views(ViewOptions{}, group)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if renders.Add(1) == 1 {
+					close(entered)
+					<-release
+					tc.leader(w, r)
+					return
+				}
+				html("own")(w, r)
+			}))
+			serve := func(ctx context.Context, out chan<- *httptest.ResponseRecorder) {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil).WithContext(ctx))
+				out <- rec
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			first := make(chan *httptest.ResponseRecorder, 1)
+			go serve(ctx, first)
+			<-entered
+			version, _ := c.Get(viewVersionKey(path))
+			answers := make(chan *httptest.ResponseRecorder, waiters)
+			for range waiters {
+				go serve(context.Background(), answers)
+			}
+			eventually(t, 5*time.Second, "every request waiting for the first", func() bool {
+				return group.waiting(flightKey("view/"+path, version)) == waiters
+			})
+			if tc.gone {
+				cancel()
+			}
+			close(release)
+			<-first
+
+			wantRenders, wantStatus, wantBody := int64(1+waiters), http.StatusOK, "own"
+			if tc.shared {
+				wantRenders, wantStatus, wantBody = 1, http.StatusServiceUnavailable, "Service Unavailable\n"
+			}
+			for range waiters {
+				rec := <-answers
+				if rec.Code != wantStatus || rec.Body.String() != wantBody {
+					t.Errorf("a waiter got %d %q, want %d %q", rec.Code, rec.Body, wantStatus, wantBody)
+				}
+				if tc.shared && (rec.Header().Get("Retry-After") == "" || rec.Header().Get("Cache-Control") != "no-store") {
+					t.Errorf("the shared failure says Retry-After %q, Cache-Control %q; want a retry time and no-store", rec.Header().Get("Retry-After"), rec.Header().Get("Cache-Control"))
+				}
+			}
+			if n := renders.Load(); n != wantRenders {
+				t.Errorf("the handler ran %d times, want %d", n, wantRenders)
+			}
+		}})
+	}
+	onBackends(t, cases)
+}
+
 func TestViewsWithCacheDown(t *testing.T) {
 	c := newMemcachedCache(t, fastOptions("127.0.0.1:1"), discard())
 	a := newViewApp(c, ViewOptions{}, html("still here"))
@@ -442,6 +573,8 @@ func TestViewsRejectStoredEntries(t *testing.T) {
 		"not a page at all":     "\x00\x01garbage",
 		"too many headers":      "page2\nv1\n200\n2\n" + strings.Repeat("Content-Type: text/html\n", 20) + "\nok",
 		"another page's format": "HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\n\r\nok",
+		"a cache lifetime":      "page2\nv1\n200\n2\nContent-Type: text/html\nCache-Control: public, max-age=31536000\n\nok",
+		"a validator":           "page2\nv1\n200\n2\nContent-Type: text/html\nEtag: \"x\"\n\nok",
 	}
 	for name, c := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -458,7 +591,7 @@ func TestViewsRejectStoredEntries(t *testing.T) {
 				if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "MISS" || rec.Body.String() != "rendered" {
 					t.Errorf("%s: got %d, X-Cache %q, body %q; want the handler's page", what, rec.Code, rec.Header().Get("X-Cache"), rec.Body)
 				}
-				if rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Location") != "" {
+				if rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Location") != "" || rec.Header().Get("Cache-Control") != "" || rec.Header().Get("Etag") != "" {
 					t.Errorf("%s: replayed headers %v", what, rec.Header())
 				}
 				if c.Stats().Errors == errorsBefore {

@@ -38,6 +38,11 @@ type Config struct {
 	MemcachedDeadTimeout    time.Duration
 	MemcachedMaxIdleConns   int
 
+	// CacheKeyPrefix starts every cache key (CACHE_KEY_PREFIX, as
+	// Flask-Caching names it; default DefaultCacheKeyPrefix), so that apps
+	// sharing a memcached keep apart.
+	CacheKeyPrefix string
+
 	// CacheMemoryMB bounds the in-memory cache used without memcached
 	// (CACHE_MEMORY_MB). Zero means the cache package's default.
 	CacheMemoryMB int
@@ -89,6 +94,14 @@ const DefaultMaxConns = 1000
 // DefaultNearCacheTTL is NearCacheTTL when NEAR_CACHE_TTL is unset: other
 // instances see a change within a second.
 const DefaultNearCacheTTL = time.Second
+
+// DefaultCacheKeyPrefix is CacheKeyPrefix when CACHE_KEY_PREFIX is unset:
+// the app's name and a colon.
+const DefaultCacheKeyPrefix = "generated-example:"
+
+// maxCacheKeyPrefix is the longest CACHE_KEY_PREFIX, in bytes, which
+// leaves every key at least 186 of memcached's 250.
+const maxCacheKeyPrefix = 64
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
 // tests). It reports every problem it finds in one line.
@@ -151,6 +164,14 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			*n.dst = parsed
 		}
+	}
+
+	cfg.CacheKeyPrefix = DefaultCacheKeyPrefix
+	if v := getenv("CACHE_KEY_PREFIX"); v != "" {
+		cfg.CacheKeyPrefix = v
+	}
+	if v := cfg.CacheKeyPrefix; len(v) > maxCacheKeyPrefix || strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		bad("CACHE_KEY_PREFIX=%q: want at most %d bytes with no spaces or control characters, such as myapp:", v, maxCacheKeyPrefix)
 	}
 
 	cfg.NearCacheTTL = DefaultNearCacheTTL

@@ -21,12 +21,12 @@ func TestLoad(t *testing.T) {
 		{
 			name: "nothing set",
 			env:  nil,
-			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL},
 		},
 		{
 			name: "near cache off",
 			env:  map[string]string{"NEAR_CACHE_TTL": "0"},
-			want: Config{Port: DefaultPort, MaxConns: DefaultMaxConns},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix},
 		},
 		{
 			name: "everything set",
@@ -41,12 +41,11 @@ func TestLoad(t *testing.T) {
 				"MEMCACHED_RETRY_TIMEOUT":   "3s",
 				"MEMCACHED_DEAD_TIMEOUT":    "1m",
 				"MEMCACHED_MAX_IDLE_CONNS":  "128",
+				"CACHE_KEY_PREFIX":          "shop-staging:",
 				"CACHE_MEMORY_MB":           "16",
 				"NEAR_CACHE_TTL":            "250ms",
 				"NEAR_CACHE_MB":             "8",
 				"MAX_BODY_BYTES":            "65536",
-				"DASHBOARD_PASSWORD":        "0f9e8d7c6b5a4938",
-				"MAX_CONNS":                 "200",
 			},
 			want: Config{
 				Port:                    8080,
@@ -59,33 +58,17 @@ func TestLoad(t *testing.T) {
 				MemcachedRetryTimeout:   3 * time.Second,
 				MemcachedDeadTimeout:    time.Minute,
 				MemcachedMaxIdleConns:   128,
+				CacheKeyPrefix:          "shop-staging:",
 				CacheMemoryMB:           16,
 				NearCacheTTL:            250 * time.Millisecond,
 				NearCacheMB:             8,
 				MaxBodyBytes:            65536,
-				DashboardPassword:       "0f9e8d7c6b5a4938",
-				MaxConns:                200,
 			},
-		},
-		{
-			name: "on Heroku",
-			env:  map[string]string{"DYNO": "web.1"},
-			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, OnHeroku: true, ForceHTTPS: true},
-		},
-		{
-			name: "on Heroku without https",
-			env:  map[string]string{"DYNO": "web.1", "FORCE_HTTPS": "0"},
-			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, OnHeroku: true},
-		},
-		{
-			name: "https behind another proxy",
-			env:  map[string]string{"FORCE_HTTPS": "true"},
-			want: Config{Port: DefaultPort, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, ForceHTTPS: true},
 		},
 		{
 			name: "IPv6 server",
 			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
-			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns},
+			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL},
 		},
 	}
 	for _, tt := range tests {
@@ -122,9 +105,9 @@ func TestLoadErrors(t *testing.T) {
 		{"negative near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "-1s"}, `NEAR_CACHE_TTL="-1s"`},
 		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
-		{"bad FORCE_HTTPS", map[string]string{"FORCE_HTTPS": "yes"}, `FORCE_HTTPS="yes": want 1`},
-		{"no connections", map[string]string{"MAX_CONNS": "0"}, `MAX_CONNS="0" is not a positive whole number`},
-		{"short dashboard password", map[string]string{"DASHBOARD_PASSWORD": "s3cret-pw"}, "DASHBOARD_PASSWORD is 9 bytes, want at least 16"},
+		{"key prefix with a space", map[string]string{"CACHE_KEY_PREFIX": "my app:"}, `CACHE_KEY_PREFIX="my app:"`},
+		{"key prefix with a control character", map[string]string{"CACHE_KEY_PREFIX": "app\n"}, `CACHE_KEY_PREFIX="app\n"`},
+		{"key prefix too long", map[string]string{"CACHE_KEY_PREFIX": strings.Repeat("p", 65)}, "at most 64 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

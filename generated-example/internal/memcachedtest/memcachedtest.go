@@ -9,10 +9,13 @@ package memcachedtest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,5 +240,66 @@ func (s *Server) Stats() (map[string]string, error) {
 			return nil, fmt.Errorf("unexpected stats line %q", line)
 		}
 		stats[f[1]] = f[2]
+	}
+}
+
+// Keys returns the keys of the items the server holds, sorted, from
+// memcached's "lru_crawler metadump all", so a test can check what an app
+// writes. The crawler can miss an item that memcached is moving between
+// its LRU segments (one read a moment ago, say): poll for a key that
+// must be there.
+func (s *Server) Keys() ([]string, error) {
+	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	for {
+		keys, err := metadump(conn, r)
+		if errors.Is(err, errBusy) {
+			// The crawler runs one dump at a time; the connection's
+			// deadline bounds the wait.
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		slices.Sort(keys)
+		return keys, err
+	}
+}
+
+// errBusy is memcached's answer to a dump while another is under way.
+var errBusy = errors.New("memcached: lru crawler busy")
+
+// metadump asks for one dump of every item on conn and returns the keys.
+func metadump(conn net.Conn, r *bufio.Reader) ([]string, error) {
+	if _, err := conn.Write([]byte("lru_crawler metadump all\r\n")); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "END":
+			return keys, nil
+		case strings.HasPrefix(line, "BUSY"):
+			return nil, errBusy
+		}
+		// key=<URL-encoded key> exp=... la=... and so on.
+		f, _, _ := strings.Cut(line, " ")
+		enc, ok := strings.CutPrefix(f, "key=")
+		if !ok {
+			return nil, fmt.Errorf("unexpected metadump line %q", line)
+		}
+		key, err := url.PathUnescape(enc)
+		if err != nil {
+			return nil, fmt.Errorf("metadump line %q: %w", line, err)
+		}
+		keys = append(keys, key)
 	}
 }

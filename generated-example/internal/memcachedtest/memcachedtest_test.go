@@ -3,6 +3,7 @@ package memcachedtest
 import (
 	"bufio"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,34 @@ func TestStats(t *testing.T) {
 	}
 	if before["cmd_get"] == after["cmd_get"] {
 		t.Errorf("cmd_get stayed at %s after a get", after["cmd_get"])
+	}
+}
+
+func TestKeys(t *testing.T) {
+	s := Start(t)
+	if keys, err := s.Keys(); err != nil || len(keys) != 0 {
+		t.Fatalf("an empty server: got %q, %v; want no keys", keys, err)
+	}
+	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Second))
+	r := bufio.NewReader(conn)
+	want := []string{"app:caf\xc3\xa9%2F+x", "app:view//"} // sorted
+	for _, k := range want {
+		conn.Write([]byte("set " + k + " 0 0 1\r\nv\r\n"))
+		if line, _ := r.ReadString('\n'); line != "STORED\r\n" {
+			t.Fatalf("set %q: %q", k, line)
+		}
+	}
+	keys, err := s.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, want) {
+		t.Errorf("got keys %q, want %q", keys, want)
 	}
 }
 

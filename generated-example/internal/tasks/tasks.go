@@ -4,6 +4,8 @@ package tasks
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"sync"
@@ -49,11 +51,18 @@ type Store interface {
 	// Kind says where the tasks are kept, for people: "PostgreSQL" or
 	// "memory".
 	Kind() string
+	// Namespace names the store's data in a cache that other instances
+	// of the app share: what one instance caches from its store must never
+	// be served by an instance reading another. It is a short word, safe
+	// in a cache key.
+	Namespace() string
 }
 
 // Memory is a Store in this process's memory. It is safe for concurrent
 // use; its tasks are lost when the process exits.
 type Memory struct {
+	namespace string
+
 	mu     sync.Mutex
 	lastID int64
 	tasks  []Task
@@ -64,7 +73,9 @@ type Memory struct {
 // process does not hand out the IDs of the tasks a shared cache still
 // remembers from the previous one.
 func NewMemory() *Memory {
-	return &Memory{lastID: time.Now().UnixMicro()}
+	b := make([]byte, 4)
+	rand.Read(b)
+	return &Memory{namespace: "mem-" + hex.EncodeToString(b), lastID: time.Now().UnixMicro()}
 }
 
 // List implements Store.
@@ -102,3 +113,7 @@ func (m *Memory) Delete(ctx context.Context, id int64) (Task, error) {
 
 // Kind implements Store.
 func (m *Memory) Kind() string { return "memory" }
+
+// Namespace implements Store. The tasks are this store's alone, so the
+// name is random: "mem-" and 8 hex digits, different for every store.
+func (m *Memory) Namespace() string { return m.namespace }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,6 +212,35 @@ func TestFull(t *testing.T) {
 // TestMemoryIDsContinueFromTheClock: a new process's store does not start
 // again from 1, so it does not reuse the IDs of the previous process,
 // whose fragments a shared cache may still hold.
+// TestNamespace: every in-memory store has a namespace of its own, every
+// store on one database the same one, and another database another, none
+// of them holding the database's credentials.
+func TestNamespace(t *testing.T) {
+	word := regexp.MustCompile(`^(mem|pg)-[0-9a-f]{8}$`)
+	a, b := NewMemory(), NewMemory()
+	if a.Namespace() == b.Namespace() || !word.MatchString(a.Namespace()) || !word.MatchString(b.Namespace()) {
+		t.Errorf("two in-memory stores: namespaces %q and %q, want two different mem-<8 hex digits>", a.Namespace(), b.Namespace())
+	}
+
+	url := postgres.Database(t)
+	open := func(url string) *Postgres {
+		t.Helper()
+		p, err := OpenPostgres(PostgresOptions{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		return p
+	}
+	one, same, other := open(url), open(strings.Replace(url, "postgres@", "postgres:secret-password@", 1)), open(postgres.Database(t))
+	if one.Namespace() != same.Namespace() || !strings.HasPrefix(one.Namespace(), "pg-") || !word.MatchString(one.Namespace()) {
+		t.Errorf("one database, with and without a password: namespaces %q and %q, want one pg-<8 hex digits>", one.Namespace(), same.Namespace())
+	}
+	if one.Namespace() == other.Namespace() {
+		t.Errorf("two databases share the namespace %q", one.Namespace())
+	}
+}
+
 func TestMemoryIDsContinueFromTheClock(t *testing.T) {
 	before := time.Now().UnixMicro()
 	task, err := NewMemory().Add(context.Background(), "first")

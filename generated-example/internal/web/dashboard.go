@@ -28,9 +28,10 @@ type serverRow struct {
 
 // handleCacheDashboard shows the cache at work: each layer's hits, misses
 // and errors with its hit ratio (the layers this app uses), the backend, and for memcached each
-// server's state, checked on every request so that a server that just
-// went away shows as down. It is this moment's figures, so it is never a
-// cached view.
+// server's state as the ring knows it. It reads counters and states only,
+// never memcached itself, so however often it is asked it costs the
+// servers nothing. It is this moment's figures, so it is never a cached
+// view.
 func (s *Server) handleCacheDashboard(c echo.Context) error {
 	stats := s.cache.Stats()
 	page := dashboardPage{

@@ -36,6 +36,11 @@ type taskPages struct {
 	*Server
 	tasks    tasks.Store
 	allTasks *cache.Memo[struct{}, taskList]
+	// cache and fragments keep what the pages cache from the store in the
+	// store's namespace: an instance reading another database, or its own
+	// memory, never serves these pages, lists or rows, nor these its.
+	cache     *cache.Cache
+	fragments *cache.Fragments
 }
 
 // ServeTasks makes the home page the task list kept in store, with the
@@ -43,11 +48,12 @@ type taskPages struct {
 // memoized query and each row a cached fragment; a change invalidates
 // exactly what it made stale.
 func (s *Server) ServeTasks(store tasks.Store) {
-	p := &taskPages{Server: s, tasks: store}
+	c := s.cache.Namespace(store.Namespace())
+	p := &taskPages{Server: s, tasks: store, cache: c, fragments: cache.NewFragments(c, fragmentTTL)}
 	s.layers = append(s.layers, cache.LayerMemoize, cache.LayerFragments)
-	p.allTasks = cache.Memoize(s.cache, "tasks.all", memoTTL, p.loadTasks)
+	p.allTasks = cache.Memoize(c, "tasks.all", memoTTL, p.loadTasks)
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
-		storeErrors, viewCache(s.cache, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+		storeErrors, viewCache(c, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
 	s.echo.POST("/tasks", p.handleAddTask, storeErrors)
 	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask, storeErrors)
 }
@@ -199,6 +205,7 @@ type indexPage struct {
 	LoadedAt   string
 	RenderedAt string
 	CacheKind  string
+	ViewKey    string // the memcached key of the cached page
 }
 
 // handleIndex shows the task list. The route is a cached view that
@@ -225,6 +232,7 @@ func (s *taskPages) handleIndex(c echo.Context) error {
 		LoadedAt:   list.LoadedAt.Format(timeFormat),
 		RenderedAt: time.Now().Format(timeFormat),
 		CacheKind:  s.cache.Kind(),
+		ViewKey:    s.cache.Key(cache.ViewKey(c.Request().URL)),
 	})
 }
 

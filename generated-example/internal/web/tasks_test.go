@@ -73,7 +73,7 @@ func TestTaskDemo(t *testing.T) {
 			}
 			task := list[0]
 			s.fragments.Wait()
-			if _, ok := s.cache.Get(taskFragmentKey(task)); !ok {
+			if _, ok := s.cache.Namespace(store.Namespace()).Get(taskFragmentKey(task)); !ok {
 				t.Error("the task's row is not a cached fragment")
 			}
 			rec = alice.do(http.MethodPost, "/tasks/"+strconv.FormatInt(task.ID, 10)+"/delete", nil)
@@ -123,11 +123,12 @@ func TestListIsFull(t *testing.T) {
 // the store, the next ones get it from the memoized query.
 func TestIndexSaysWhereTheListCameFrom(t *testing.T) {
 	s, _ := newTestServer(t, config.Config{})
-	s.ServeTasks(tasks.NewMemory())
+	store := tasks.NewMemory()
+	s.ServeTasks(store)
 	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "was loaded\n  from memory at") {
 		t.Errorf("first view does not say the list was loaded from memory:\n%s", body)
 	}
-	s.cache.DeleteView("/")
+	s.cache.Namespace(store.Namespace()).DeleteView("/")
 	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "came from the memoized query") {
 		t.Errorf("second view does not say the list was memoized:\n%s", body)
 	}

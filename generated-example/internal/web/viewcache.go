@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -12,8 +13,10 @@ import (
 // Echo middleware. It does what echo.WrapMiddleware does, plus three
 // things Views needs from Echo: the query Echo has parsed matches the one
 // Views let through, a handler that returns an error leaves nothing in the
-// cache even if it wrote first, and a response the handler never writes
-// keeps Echo's usual status of 200.
+// cache even if it wrote first (and, unless the error is a client's, such
+// as a 404, requests waiting for the same page get a 503 rather than
+// render it again), and a response the handler never writes keeps Echo's
+// usual status of 200.
 func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 	views := c.Views(opts)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -44,7 +47,12 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 					ctx.SetResponse(wrapped)
 				}
 				if err = next(ctx); err != nil {
-					cache.DoNotStore(r)
+					var he *echo.HTTPError
+					if errors.As(err, &he) && he.Code < http.StatusInternalServerError {
+						cache.DoNotStore(r) // an answer for this request alone, such as a 404
+					} else {
+						cache.RenderFailed(r)
+					}
 				}
 			})).ServeHTTP(res, ctx.Request())
 			return err
