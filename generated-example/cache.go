@@ -21,6 +21,7 @@ func newCache(cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
 		Username:       cfg.MemcachedUsername,
 		Password:       cfg.MemcachedPassword,
 		Auth:           cache.AuthMode(cfg.MemcachedAuth),
+		KeyPrefix:      cfg.CacheKeyPrefix,
 		ConnectTimeout: cfg.MemcachedConnectTimeout,
 		Timeout:        cfg.MemcachedTimeout,
 		MaxIdleConns:   cfg.MemcachedMaxIdleConns,

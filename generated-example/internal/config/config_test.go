@@ -21,12 +21,12 @@ func TestLoad(t *testing.T) {
 		{
 			name: "nothing set",
 			env:  nil,
-			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns},
 		},
 		{
 			name: "near cache off",
 			env:  map[string]string{"NEAR_CACHE_TTL": "0"},
-			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, MaxConns: DefaultMaxConns},
 		},
 		{
 			name: "everything set",
@@ -46,6 +46,8 @@ func TestLoad(t *testing.T) {
 				"NEAR_CACHE_TTL":            "250ms",
 				"NEAR_CACHE_MB":             "8",
 				"MAX_BODY_BYTES":            "65536",
+				"DASHBOARD_PASSWORD":        "0f9e8d7c6b5a4938",
+				"MAX_CONNS":                 "200",
 			},
 			want: Config{
 				Port:                    8080,
@@ -63,12 +65,29 @@ func TestLoad(t *testing.T) {
 				NearCacheTTL:            250 * time.Millisecond,
 				NearCacheMB:             8,
 				MaxBodyBytes:            65536,
+				DashboardPassword:       "0f9e8d7c6b5a4938",
+				MaxConns:                200,
 			},
+		},
+		{
+			name: "on Heroku",
+			env:  map[string]string{"DYNO": "web.1"},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, OnHeroku: true, ForceHTTPS: true},
+		},
+		{
+			name: "on Heroku without https",
+			env:  map[string]string{"DYNO": "web.1", "FORCE_HTTPS": "0"},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, OnHeroku: true},
+		},
+		{
+			name: "https behind another proxy",
+			env:  map[string]string{"FORCE_HTTPS": "true"},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, ForceHTTPS: true},
 		},
 		{
 			name: "IPv6 server",
 			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
-			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL},
+			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns},
 		},
 	}
 	for _, tt := range tests {
@@ -105,6 +124,9 @@ func TestLoadErrors(t *testing.T) {
 		{"negative near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "-1s"}, `NEAR_CACHE_TTL="-1s"`},
 		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},
+		{"bad FORCE_HTTPS", map[string]string{"FORCE_HTTPS": "yes"}, `FORCE_HTTPS="yes": want 1`},
+		{"no connections", map[string]string{"MAX_CONNS": "0"}, `MAX_CONNS="0" is not a positive whole number`},
+		{"short dashboard password", map[string]string{"DASHBOARD_PASSWORD": "s3cret-pw"}, "DASHBOARD_PASSWORD is 9 bytes, want at least 16"},
 		{"key prefix with a space", map[string]string{"CACHE_KEY_PREFIX": "my app:"}, `CACHE_KEY_PREFIX="my app:"`},
 		{"key prefix with a control character", map[string]string{"CACHE_KEY_PREFIX": "app\n"}, `CACHE_KEY_PREFIX="app\n"`},
 		{"key prefix too long", map[string]string{"CACHE_KEY_PREFIX": strings.Repeat("p", 65)}, "at most 64 bytes"},

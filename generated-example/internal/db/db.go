@@ -6,11 +6,14 @@ package db
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -45,8 +48,9 @@ type Options struct {
 // safe for concurrent use. The pool replaces broken connections on its
 // own, so queries work again as soon as the server is back.
 type DB struct {
-	pool    *pgxpool.Pool
-	timeout time.Duration
+	pool      *pgxpool.Pool
+	timeout   time.Duration
+	namespace string
 }
 
 // Open returns a DB with its own connection pool. It does not connect:
@@ -64,8 +68,24 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
-	return &DB{pool: pool, timeout: cmp.Or(opts.Timeout, DefaultTimeout)}, nil
+	return &DB{pool: pool, timeout: cmp.Or(opts.Timeout, DefaultTimeout), namespace: namespace(cfg.ConnConfig)}, nil
 }
+
+// namespace is "pg-" and 8 hex digits of a digest of the database's
+// address and name: the same for every instance reading one database, and
+// different for another database (staging and production on one
+// memcached). The user and password are not part of it: a rotated
+// password is the same database, and the digest is written into cache
+// keys that anyone with the cache's credentials can list.
+func namespace(cfg *pgx.ConnConfig) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)))
+	return "pg-" + hex.EncodeToString(sum[:4])
+}
+
+// Namespace names the database in a cache that other instances of the app
+// share (see cache.Cache.Namespace): what an instance caches from this
+// database must never be served by an instance reading another one.
+func (d *DB) Namespace() string { return d.namespace }
 
 // Pool returns the connection pool, for the app's stores.
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }

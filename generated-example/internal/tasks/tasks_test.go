@@ -225,12 +225,12 @@ func TestNamespace(t *testing.T) {
 	url := postgres.Database(t)
 	open := func(url string) *Postgres {
 		t.Helper()
-		p, err := OpenPostgres(PostgresOptions{URL: url})
+		d, err := db.Open(db.Options{URL: url})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(p.Close)
-		return p
+		t.Cleanup(d.Close)
+		return NewPostgres(d)
 	}
 	one, same, other := open(url), open(strings.Replace(url, "postgres@", "postgres:secret-password@", 1)), open(postgres.Database(t))
 	if one.Namespace() != same.Namespace() || !strings.HasPrefix(one.Namespace(), "pg-") || !word.MatchString(one.Namespace()) {

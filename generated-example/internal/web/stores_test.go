@@ -10,6 +10,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/config"
+	"github.com/echocache/scaffold/generated-example/internal/db"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
@@ -26,17 +27,17 @@ func TestStoresKeepTheirOwnCache(t *testing.T) {
 	url := pgtest.Start(t).CreateDatabase(t)
 	openDB := func() *tasks.Postgres {
 		t.Helper()
-		db, err := tasks.OpenPostgres(tasks.PostgresOptions{URL: url})
+		d, err := db.Open(db.Options{URL: url})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(db.Close)
-		return db
+		t.Cleanup(d.Close)
+		if _, err := d.Migrate(ctx, db.MigrateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return tasks.NewPostgres(d)
 	}
-	db := openDB()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store := openDB()
 	instance := func(store tasks.Store) *Server {
 		t.Helper()
 		logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
@@ -50,13 +51,13 @@ func TestStoresKeepTheirOwnCache(t *testing.T) {
 		return s
 	}
 	memory := tasks.NewMemory()
-	if _, err := db.Add(ctx, "kept in PostgreSQL"); err != nil {
+	if _, err := store.Add(ctx, "kept in PostgreSQL"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := memory.Add(ctx, "kept in memory"); err != nil {
 		t.Fatal(err)
 	}
-	postgres, local, otherPostgres := instance(db), instance(memory), instance(openDB())
+	postgres, local, otherPostgres := instance(store), instance(memory), instance(openDB())
 
 	others := []string{"kept in PostgreSQL", "kept in memory"}
 	page := func(s *Server, name, wantXCache string, want ...string) {
@@ -85,7 +86,7 @@ func TestStoresKeepTheirOwnCache(t *testing.T) {
 
 	// With the pages gone, each gets its list from the memoized query: its
 	// own.
-	postgres.cache.Namespace(db.Namespace()).DeleteView("/")
+	postgres.cache.Namespace(store.Namespace()).DeleteView("/")
 	local.cache.Namespace(memory.Namespace()).DeleteView("/")
 	page(postgres, "the PostgreSQL instance's memoized list", "MISS", "kept in PostgreSQL", "came from the memoized query: it was\n  loaded from PostgreSQL")
 	page(local, "the in-memory instance's memoized list", "MISS", "kept in memory", "came from the memoized query: it was\n  loaded from memory")
