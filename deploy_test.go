@@ -43,8 +43,8 @@ func TestHerokuDeploy(t *testing.T) {
 	procfile := readFile(t, filepath.Join(app, "Procfile"))
 	web := directive(t, procfile, "web: ")
 	release := directive(t, procfile, "release: ")
-	if release != web+" migrate" {
-		t.Errorf("Procfile release = %q, want %q", release, web+" migrate")
+	if want := web + " migrate && " + web + " check"; release != want {
+		t.Errorf("Procfile release = %q, want %q", release, want)
 	}
 	runRelease(t, app, env, release)
 
@@ -79,25 +79,29 @@ func TestHerokuDeploy(t *testing.T) {
 }
 
 // runRelease runs the release command as Heroku's release phase does:
-// without a database it has nothing to do and succeeds; with a database
-// that does not answer it fails the deploy with a one-line error.
+// without a database migrate has nothing to do and the checks pass; with
+// a database that does not answer, or on a dyno without SESSION_SECRET,
+// it fails the deploy and says why.
 func runRelease(t *testing.T, dir string, env []string, release string) {
 	t.Helper()
 	gobin := filepath.Join(dir, "bin")
+	unreachable := "postgres://app:pw@127.0.0.1:" + strconv.Itoa(freePort(t)) + "/app?sslmode=disable"
 	for _, tt := range []struct {
-		databaseURL string
-		wantErr     bool
-		wantLog     string
+		env     []string
+		wantErr bool
+		wantLog string
 	}{
-		{"", false, "nothing to do"},
-		{"postgres://app:pw@127.0.0.1:" + strconv.Itoa(freePort(t)) + "/app?sslmode=disable", true, "migrate"},
+		{[]string{"DATABASE_URL="}, false, "nothing to do"},
+		{[]string{"DATABASE_URL="}, false, "ok       memcached"},
+		{[]string{"DATABASE_URL=" + unreachable}, true, "migrate"},
+		{[]string{"DATABASE_URL=", "DYNO=web.1", "SESSION_SECRET="}, true, "error    SESSION_SECRET"},
 	} {
-		cmd := exec.Command("bash", "-c", "exec "+release)
+		cmd := exec.Command("bash", "-c", release)
 		cmd.Dir = dir
-		cmd.Env = append(env, "DATABASE_URL="+tt.databaseURL, "DATABASE_CONNECT_TIMEOUT=1s", "PATH="+gobin+":"+os.Getenv("PATH"))
+		cmd.Env = append(append(env, "DATABASE_CONNECT_TIMEOUT=1s", "PATH="+gobin+":"+os.Getenv("PATH")), tt.env...)
 		out, err := cmd.CombinedOutput()
 		if (err != nil) != tt.wantErr || !strings.Contains(string(out), tt.wantLog) {
-			t.Errorf("release with DATABASE_URL=%q: err %v, want error %v, output containing %q:\n%s", tt.databaseURL, err, tt.wantErr, tt.wantLog, out)
+			t.Errorf("release with %v: err %v, want error %v, output containing %q:\n%s", tt.env, err, tt.wantErr, tt.wantLog, out)
 		}
 	}
 }

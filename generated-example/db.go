@@ -81,3 +81,30 @@ func databaseOptions(cfg config.Database) db.Options {
 		Timeout:        cfg.Timeout,
 	}
 }
+
+// checkDatabase checks the database for the "check" command: it must be
+// reachable, with the schema of this build of the app.
+func checkDatabase(ctx context.Context, cfg config.Config, getenv func(string) string) []finding {
+	dbCfg, err := config.LoadDatabase(getenv)
+	switch {
+	case err != nil:
+		return []finding{{failed, "DATABASE_URL", err.Error()}}
+	case dbCfg.URL == "" && cfg.OnHeroku:
+		return []finding{{warning, "DATABASE_URL", "not set: the app runs without a database (heroku addons:create heroku-postgresql:essential-0)"}}
+	case dbCfg.URL == "":
+		return []finding{{ok, "DATABASE_URL", "not set: the app runs without a database"}}
+	}
+	d, err := db.Open(databaseOptions(dbCfg))
+	if err != nil {
+		return []finding{{failed, "database", err.Error()}}
+	}
+	defer d.Close()
+	var schemaErr *db.SchemaError
+	switch err := d.CheckSchema(ctx); {
+	case errors.As(err, &schemaErr):
+		return []finding{{failed, "database", fmt.Sprintf(`%v: run "generated-example migrate"`, err)}}
+	case err != nil:
+		return []finding{{failed, "database", err.Error()}}
+	}
+	return []finding{{ok, "database", "PostgreSQL answered, and its schema is this build's"}}
+}

@@ -80,3 +80,21 @@ func migratedDatabase(t *testing.T) string {
 	}
 	return dbURL
 }
+
+// TestCheckDatabase: the check fails on a database whose schema is
+// behind, naming the command that fixes it, and passes once migrated.
+func TestCheckDatabase(t *testing.T) {
+	url := postgres.Database(t)
+	env := map[string]string{"DATABASE_URL": url}
+	out, err := runChecks(t, env, checkDatabase)
+	if want := `error    database: database schema is at version 0, want 1: run "generated-example migrate"`; err == nil || !strings.Contains(out, want) {
+		t.Errorf("check on an empty database: %v, output lacks %q:\n%s", err, want, out)
+	}
+	if err := dispatch(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runChecks(t, env, checkDatabase)
+	if want := "ok       database: PostgreSQL answered"; err != nil || !strings.Contains(out, want) {
+		t.Errorf("check after migrate: %v, output lacks %q:\n%s", err, want, out)
+	}
+}

@@ -20,6 +20,15 @@ type command struct {
 // commands are the program's commands. With no argument it serves the app.
 var commands = []command{
 	{"migrate", "apply the database migrations", migrate},
+	{"check", "check the configuration and the services before a deploy", runCheck},
+}
+
+// checks are the deploy checks of the app's parts, which the "check"
+// command runs in this order.
+var checks = []deployCheck{
+	checkCore,
+	checkSessions,
+	checkDatabase,
 }
 
 // dispatch runs the command that args name, or serves the app when they

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
@@ -35,4 +37,23 @@ func randomSecret() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// checkSessions checks the session settings for the "check" command.
+func checkSessions(ctx context.Context, cfg config.Config, getenv func(string) string) []finding {
+	sessions, err := config.LoadSessions(getenv)
+	switch {
+	case err != nil:
+		return []finding{{failed, "SESSION_SECRET", err.Error()}}
+	case sessions.Secret == "":
+		return []finding{{warning, "SESSION_SECRET", "not set: a random secret per process, so sessions end when it restarts and are rejected by any other instance (openssl rand -hex 32)"}}
+	}
+	secure := "on https"
+	if cfg.ForceHTTPS {
+		secure = "always"
+	}
+	return []finding{
+		{ok, "SESSION_SECRET", fmt.Sprintf("set, %d bytes", len(sessions.Secret))},
+		{ok, "session cookies", "HttpOnly, SameSite=Lax, Path=/, Secure " + secure},
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"strings"
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
@@ -63,4 +64,29 @@ func fetch(t *testing.T, client *http.Client, url string) string {
 		t.Fatalf("GET %s: status %d, %v", url, resp.StatusCode, err)
 	}
 	return string(data)
+}
+
+// TestCheckSessions: on Heroku a missing or weak SESSION_SECRET fails the
+// check, as it would stop the web process; locally a missing one is a
+// warning.
+func TestCheckSessions(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr bool
+	}{
+		{"missing on Heroku", map[string]string{"DYNO": "web.1"}, "error    SESSION_SECRET:", true},
+		{"32 spaces", map[string]string{"SESSION_SECRET": strings.Repeat(" ", 32)}, "error    SESSION_SECRET:", true},
+		{"missing locally", nil, "warning  SESSION_SECRET: not set", false},
+		{"set", map[string]string{"SESSION_SECRET": strings.Repeat("0123456789abcdef", 4)}, "ok       SESSION_SECRET: set, 64 bytes", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runChecks(t, tt.env, checkSessions)
+			if (err != nil) != tt.wantErr || !strings.Contains(out, tt.want) {
+				t.Errorf("check: %v (want an error: %t), output lacks %q:\n%s", err, tt.wantErr, tt.want, out)
+			}
+		})
+	}
 }

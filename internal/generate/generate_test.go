@@ -316,15 +316,16 @@ func TestFeatureCombinations(t *testing.T) {
 				t.Errorf("gorilla/sessions in go.mod: %t, want %t", got, sessions)
 			}
 			for text, want := range map[string]bool{
-				"SESSION_SECRET":            sessions,
-				"DATABASE_URL":              db,
-				"jackc/pgx":                 db,
-				"pressly/goose":             db,
-				"heroku-postgresql":         db,
-				"release: bin/shop migrate": db,
-				`{"migrate",`:               db,
-				"srv.ServeTasks(":           demo,
-				"srv.ServeHome()":           !demo,
+				"SESSION_SECRET":    sessions,
+				"DATABASE_URL":      db,
+				"jackc/pgx":         db,
+				"pressly/goose":     db,
+				"heroku-postgresql": db,
+				"release: bin/shop migrate && bin/shop check": db,
+				"release: bin/shop check":                     !db,
+				`{"migrate",`:                                 db,
+				"srv.ServeTasks(":                             demo,
+				"srv.ServeHome()":                             !demo,
 			} {
 				if got := strings.Contains(all.String(), text); got != want {
 					t.Errorf("%q in the app: %t, want %t", text, got, want)
@@ -381,7 +382,7 @@ func TestHerokuFiles(t *testing.T) {
 			t.Errorf("go.mod does not contain %q", want)
 		}
 	}
-	if got, want := string(files["Procfile"]), "web: bin/generated-example\nrelease: bin/generated-example migrate\n"; got != want {
+	if got, want := string(files["Procfile"]), "web: bin/generated-example\nrelease: bin/generated-example migrate && bin/generated-example check\n"; got != want {
 		t.Errorf("Procfile = %q, want %q", got, want)
 	}
 	if len(files["go.sum"]) == 0 {
