@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 )
 
@@ -51,7 +50,7 @@ func checkAnonymousGetsStoreNothing(t *testing.T, addPages func(*Server)) {
 	}
 	for name, newCache := range backends {
 		t.Run(name, func(t *testing.T) {
-			s := newServerWithCache(t, config.Config{}, newCache(t), logger)
+			s := newServerWithCache(t, Options{}, newCache(t), logger)
 			s.UseSessions(testSessions(s))
 			addPages(s)
 			var targets []string

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
@@ -30,7 +29,7 @@ func newMemcachedServer(t *testing.T, addr, prefix string) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	s := newServerWithCache(t, config.Config{MemcachedServers: []string{addr}}, c, logger)
+	s := newServerWithCache(t, Options{}, c, logger)
 	s.UseSessions(testSessions(s))
 	s.ServeTasks(tasks.NewMemory())
 	return s

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/db"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
@@ -46,7 +45,7 @@ func TestStoresKeepTheirOwnCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		s := newServerWithCache(t, config.Config{MemcachedServers: []string{mc.Addr}}, c, logger)
+		s := newServerWithCache(t, Options{}, c, logger)
 		s.ServeTasks(store)
 		return s
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
@@ -95,7 +94,7 @@ func TestTaskDemo(t *testing.T) {
 
 // TestListIsFull: past tasks.MaxTasks, adding stores nothing and says why.
 func TestListIsFull(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	store := tasks.NewMemory()
 	s.ServeTasks(store)
 	for i := 0; i < tasks.MaxTasks; i++ {
@@ -122,7 +121,7 @@ func TestListIsFull(t *testing.T) {
 // TestIndexSaysWhereTheListCameFrom: the first view loads the list from
 // the store, the next ones get it from the memoized query.
 func TestIndexSaysWhereTheListCameFrom(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	store := tasks.NewMemory()
 	s.ServeTasks(store)
 	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "was loaded\n  from memory at") {
@@ -148,7 +147,7 @@ func (*unavailableStore) Add(context.Context, string) (tasks.Task, error) {
 // TestStoreUnavailableIs503: a request that needs a store that is down
 // gets a plain 503, logged once, and other pages are not affected.
 func TestStoreUnavailableIs503(t *testing.T) {
-	s, logs := newTestServer(t, config.Config{})
+	s, logs := newTestServer(t, Options{})
 	s.ServeTasks(&unavailableStore{tasks.NewMemory()})
 	for _, req := range []*http.Request{
 		httptest.NewRequest(http.MethodGet, "/", nil),
@@ -181,7 +180,7 @@ func TestAddRejectsBadTitles(t *testing.T) {
 		"\u2066a\u2069", "\u2067a\u2069", "\u2068a\u2069", "a\u200eb", "a\u200fb", "a\u061cb",
 		"a\u2028b", "a\u2029b",
 	} {
-		s, _ := newTestServer(t, config.Config{})
+		s, _ := newTestServer(t, Options{})
 		s.ServeTasks(tasks.NewMemory())
 		b := newBrowser(t, s)
 		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
@@ -198,7 +197,7 @@ func TestAddRejectsBadTitles(t *testing.T) {
 // TestAddKeepsOrdinaryText: letters of any script, right-to-left ones
 // included, punctuation and symbols are stored as typed.
 func TestAddKeepsOrdinaryText(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	for _, title := range []string{"Café ☕ 日本語", "שלום עולם", "مرحبا", "50% off — \"quotes\" & <tags>"} {
 		b := newBrowser(t, s)
@@ -213,7 +212,7 @@ func TestAddKeepsOrdinaryText(t *testing.T) {
 // X-Forwarded-Host is served the same page as everyone, and what it
 // caches holds nothing of those headers.
 func TestViewCacheIsNotPoisoned(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	evil := newBrowser(t, s)
 	evil.header.Set("X-Forwarded-Host", "evil.example")
@@ -233,7 +232,7 @@ func TestViewCacheIsNotPoisoned(t *testing.T) {
 }
 
 func TestHeadOnCachedView(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	head := do(s, http.MethodHead, "/")
 	if head.Code != http.StatusOK || head.Body.Len() != 0 {
@@ -276,7 +275,7 @@ func TestServesWithMemcachedDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			s := newServerWithCache(t, config.Config{MemcachedServers: []string{addr}}, c, logger)
+			s := newServerWithCache(t, Options{}, c, logger)
 			s.ServeTasks(tasks.NewMemory())
 			b := newBrowser(t, s)
 			b.do(http.MethodPost, "/tasks", url.Values{"title": {"before"}})
@@ -347,7 +346,7 @@ func TestTaskListBinary(t *testing.T) {
 // net/http sends it as it is rather than in chunks, which cost a page of
 // more than 2 KB an extra write.
 func TestRenderedPagesHaveALength(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	store := tasks.NewMemory()
 	s.ServeTasks(store)
 	for i := range 20 {
