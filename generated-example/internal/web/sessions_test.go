@@ -199,6 +199,28 @@ func TestCrossSiteLoginIsRefused(t *testing.T) {
 	}
 }
 
+// TestSessionCookieFlags: the session cookie carries the app's cookie
+// flags, as the flash cookie does: HttpOnly, SameSite=Lax, Path=/, and
+// Secure exactly when the visitor came over https, as Heroku's router says.
+func TestSessionCookieFlags(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	s.UseSessions(testSessions(s))
+	for _, proto := range []string{"", "http", "https"} {
+		b := newBrowser(t, s)
+		if proto != "" {
+			b.header.Set("X-Forwarded-Proto", proto)
+		}
+		b.do(http.MethodPost, "/session/login", nil)
+		ck := b.cookies[sessionName]
+		if ck == nil {
+			t.Fatalf("X-Forwarded-Proto %q: no session cookie", proto)
+		}
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Secure != (proto == "https") {
+			t.Errorf("X-Forwarded-Proto %q: cookie %+v, want HttpOnly, SameSite=Lax, Path=/, Secure=%v", proto, ck, proto == "https")
+		}
+	}
+}
+
 // TestLoginOnHerokuIsHTTPSOnly: on Heroku, logging in over plain http is
 // refused and stores no session; over https the session cookie is Secure,
 // on both caches.
