@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestRun starts the whole app with no services configured, as "go run ."
@@ -37,7 +38,7 @@ func TestRun(t *testing.T) {
 // line, without the password, and the app serves pages as cache misses.
 func TestRunWithWrongPassword(t *testing.T) {
 	srv := memcachedtest.Start(t, "-Y", memcachedtest.WriteAuthFile(t, "app", "right-password"))
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	base, shutdown := startAppLogging(t, map[string]string{
 		"MEMCACHIER_SERVERS":  srv.Addr,
 		"MEMCACHIER_USERNAME": "app",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestCacheDashboardServers: with two memcached servers, killing one shows
@@ -17,7 +18,7 @@ import (
 // ring's probe has put it back.
 func TestCacheDashboardServers(t *testing.T) {
 	a, b := memcachedtest.Start(t), memcachedtest.Start(t)
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{
 		Servers:      []string{a.Addr, b.Addr},
 		RetryTimeout: 200 * time.Millisecond,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestAnonymousGetsStoreNothing: a flood of cookie-less GETs on every
@@ -28,7 +29,7 @@ func TestAnonymousGetsStoreNothing(t *testing.T) {
 func checkAnonymousGetsStoreNothing(t *testing.T, addPages func(*Server)) {
 	t.Helper()
 	mc := memcachedtest.Start(t)
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	backends := map[string]func(t *testing.T) *cache.Cache{
 		"memory": func(t *testing.T) *cache.Cache { return cache.NewMemory(32<<10, logger) },
 		"memcached": func(t *testing.T) *cache.Cache {

@@ -14,14 +14,15 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // newTestServer returns a Server with the routes every app has, on an
 // in-memory cache, and a buffer that collects its logs. Tests add the
 // pages they need, as run.go does.
-func newTestServer(t *testing.T, opts Options) (*Server, *memcachedtest.LogBuffer) {
+func newTestServer(t *testing.T, opts Options) (*Server, *testlog.Buffer) {
 	t.Helper()
-	logs := &memcachedtest.LogBuffer{}
+	logs := &testlog.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	return newServerWithCache(t, opts, cache.NewMemory(0, logger), logger), logs
 }
@@ -50,7 +51,7 @@ func cachesWith(t *testing.T, opts Options) map[string]func(t *testing.T) *Serve
 			return s
 		},
 		"memcached": func(t *testing.T) *Server {
-			logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+			logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 			c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}}, logger)
 			if err != nil {
 				t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // loggedInAs is what every page's header says to a logged-in visitor.
@@ -23,7 +24,7 @@ const loggedInAs = "Logged in as <strong>demo visitor</strong>"
 // a memcached Cache with the given key prefix.
 func newMemcachedServer(t *testing.T, addr, prefix string) *Server {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{addr}, KeyPrefix: prefix}, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestStoresKeepTheirOwnCache: instances of one app (one CACHE_KEY_PREFIX)
@@ -39,7 +40,7 @@ func TestStoresKeepTheirOwnCache(t *testing.T) {
 	store := openDB()
 	instance := func(store tasks.Store) *Server {
 		t.Helper()
-		logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+		logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 		c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{mc.Addr}, KeyPrefix: "app:"}, logger)
 		if err != nil {
 			t.Fatal(err)

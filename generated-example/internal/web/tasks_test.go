@@ -16,6 +16,7 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestTaskDemo walks through the demo as a visitor would, on both caches:
@@ -262,7 +263,7 @@ func TestServesWithMemcachedDown(t *testing.T) {
 				relay = memcachedtest.StartRelay(t, srv.Addr)
 				addr, down = relay.Addr, relay.Hang
 			}
-			logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+			logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 			// The retry timeout outlasts the test, so the cache never probes
 			// the server and every connection the relay sees is a request's.
 			c, err := cache.NewMemcached(cache.MemcachedOptions{
