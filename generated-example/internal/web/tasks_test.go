@@ -310,39 +310,6 @@ func TestServesWithMemcachedDown(t *testing.T) {
 	}
 }
 
-func TestTaskListBinary(t *testing.T) {
-	want := taskList{
-		Tasks: []tasks.Task{
-			{ID: 1, Title: "Buy <milk>", UpdatedAt: time.Unix(1_800_000_000, 123456789)},
-			{ID: 1 << 40, Title: "", UpdatedAt: time.Unix(-5, 0)},
-		},
-		Source:   "PostgreSQL",
-		LoadedAt: time.Unix(1_800_000_001, 42),
-	}
-	data, err := want.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got taskList
-	if err := got.UnmarshalBinary(data); err != nil {
-		t.Fatalf("UnmarshalBinary: %v", err)
-	}
-	if len(got.Tasks) != 2 || got.Source != want.Source || !got.LoadedAt.Equal(want.LoadedAt) {
-		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	for i := range want.Tasks {
-		g, w := got.Tasks[i], want.Tasks[i]
-		if g.ID != w.ID || g.Title != w.Title || !g.UpdatedAt.Equal(w.UpdatedAt) {
-			t.Errorf("task %d: got %+v, want %+v", i, g, w)
-		}
-	}
-	for _, bad := range [][]byte{nil, data[:len(data)-1], append(append([]byte(nil), data...), 0), {0xff, 0xff, 0xff, 0xff, 0x0f}, []byte(`{"tasks":[]}`)} {
-		if err := new(taskList).UnmarshalBinary(bad); err == nil {
-			t.Errorf("UnmarshalBinary(%q) succeeded, want an error", bad)
-		}
-	}
-}
-
 // TestRenderedPagesHaveALength: a rendered page says its length, so that
 // net/http sends it as it is rather than in chunks, which cost a page of
 // more than 2 KB an extra write.
