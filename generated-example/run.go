@@ -81,7 +81,12 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 		defer database.Close()
 	}
 
-	srv, err := web.NewServer(cfg, cache, logger)
+	srv, err := web.NewServer(web.Options{
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		OnHeroku:          cfg.OnHeroku,
+		ForceHTTPS:        cfg.ForceHTTPS,
+		DashboardPassword: cfg.DashboardPassword,
+	}, cache, logger)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestTasksWithMemcached runs the app on a real memcached: the task list
@@ -201,7 +202,7 @@ func TestRunWithPostgresDown(t *testing.T) {
 	}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	base, shutdown := startAppLogging(t, map[string]string{"DATABASE_URL": dbURL}, &logs)
 	addTask(t, base, "stored before")
 	get(t, base+"/")

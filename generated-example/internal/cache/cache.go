@@ -84,6 +84,13 @@ type backend interface {
 	// ping reports whether the backend can be reached, checking every
 	// server.
 	ping() error
+	// authenticated reports whether a server has asked for the
+	// credentials and accepted them; the in-memory backend, which has no
+	// servers, never has.
+	authenticated() bool
+	// servers returns the state of every server, in the configured order,
+	// without I/O; the in-memory backend returns none.
+	servers() []ServerState
 	// close releases connections and background work; the backend is not
 	// used afterwards.
 	close() error
@@ -258,8 +265,7 @@ func (c *Cache) Close() error {
 // and when the servers reached so far (by Ping, for one) do not ask for
 // authentication: those never receive the credentials.
 func (c *Cache) Authenticated() bool {
-	m, ok := c.backend.(*memcached)
-	return ok && m.authenticated.Load()
+	return c.backend.authenticated()
 }
 
 // Servers returns the state of every memcached server, in the configured
@@ -268,11 +274,7 @@ func (c *Cache) Authenticated() bool {
 // away shows as down once an operation has failed on it. The in-memory
 // cache has none.
 func (c *Cache) Servers() []ServerState {
-	m, ok := c.backend.(*memcached)
-	if !ok {
-		return nil
-	}
-	return m.ring.states()
+	return c.backend.servers()
 }
 
 // Kind names the backend: "memcached" or "memory".

@@ -12,6 +12,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestOperations runs one table of cases against both backends: the
@@ -215,7 +216,7 @@ func testCounters(t *testing.T, c *Cache) {
 // reached the server would end in a timeout, not ErrTooLarge), and is
 // counted and logged like any value the cache failed to keep.
 func TestTooLargeBeforeIO(t *testing.T) {
-	var log memcachedtest.LogBuffer
+	var log testlog.Buffer
 	c := newMemcachedCache(t, fastOptions(memcachedtest.StartSilent(t)), log.Logger())
 	if err := c.Set("big", make([]byte, 2<<20), 0); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)

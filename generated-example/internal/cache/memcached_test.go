@@ -16,6 +16,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 func TestAuthMemcachedForm(t *testing.T) {
@@ -33,7 +34,7 @@ func TestAuthMemcachedForm(t *testing.T) {
 		t.Error("Authenticated() = false after the server took the credentials")
 	}
 
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	opts.Password = "wrong-password"
 	bad := newMemcachedCache(t, opts, logs.Logger())
 	err := bad.Ping()
@@ -199,7 +200,7 @@ func TestSilentServerDuringAuth(t *testing.T) {
 	addr := memcachedtest.StartSilent(t)
 	opts := fastOptions(addr)
 	opts.Username, opts.Password = "app", "s3cret"
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, opts, logs.Logger())
 	tr := watchTraffic(c)
 
@@ -270,7 +271,7 @@ func TestDownAtStartup(t *testing.T) {
 func TestHungServer(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	opts := fastOptions(srv.Addr)
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, opts, logs.Logger())
 	tr := watchTraffic(c)
 	mustSet(t, c, "k", "v", 0)
@@ -310,7 +311,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 		srvs = append(srvs, s)
 		addrs = append(addrs, s.Addr)
 	}
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	opts := fastOptions(addrs...)
 	c := newMemcachedCache(t, opts, logs.Logger())
 	tr := watchTraffic(c)
@@ -399,7 +400,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 // operations produce a handful of log lines, not one each.
 func TestOutageLogsAreBounded(t *testing.T) {
 	srv := memcachedtest.Start(t)
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.Logger())
 	srv.Stop()
 	for i := 0; i < 5000; i++ {
@@ -526,7 +527,7 @@ func TestServersNeverDials(t *testing.T) {
 func TestServerStateChangesAreLogged(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	srv.Stop()
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.Logger())
 	if err := c.Ping(); err == nil {
 		t.Fatal("ping of a stopped server succeeded")

@@ -167,29 +167,9 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				return
 			}
 
-			path := req.URL.EscapedPath()
-			key, vkey := ViewKey(req.URL), viewVersionKey(path)
-			gen := c.near.gen(c.prefix, path)
-			if near := c.near.page(c.prefix, key); near != nil {
-				c.CountHit(LayerViews)
-				near.write(w, "HIT", head)
+			stored, served := c.serveStored(w, req.URL, head)
+			if served {
 				return
-			}
-			read := c.now()
-			got, err := c.getMulti([]string{vkey, key})
-			version := got[vkey]
-			if data, ok := got[key]; ok && version != nil {
-				p, err := decodePage(data)
-				switch {
-				case err != nil:
-					c.fail("view "+key, err)
-					c.CountError(LayerViews)
-				case bytes.Equal(p.version, version):
-					c.CountHit(LayerViews)
-					c.near.putPage(c.prefix, key, path, gen, read, p)
-					p.write(w, "HIT", head)
-					return
-				}
 			}
 			c.CountMiss(LayerViews)
 			if head {
@@ -198,7 +178,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				next.ServeHTTP(headWriter{w}, req)
 				return
 			}
-			if err != nil {
+			if stored.err != nil {
 				// The cache has just failed this request (the failure is
 				// counted and logged): render without it rather than make
 				// the visitor wait on it again to store the page.
@@ -206,49 +186,105 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				next.ServeHTTP(w, req)
 				return
 			}
-
-			// Take the version before rendering: an invalidation during the
-			// render then retires the page as soon as it is stored. And
-			// requests share a render only if they saw the same version, so
-			// one that comes after an invalidation renders afresh.
-			if version == nil {
-				version = c.newVersion(vkey)
-			}
-			p, err, leader := group.do(flightKey(key, version), func() (*page, error) {
-				p, err := record(w, req, next)
-				if err != nil || p == nil || visitor.personal.Load() {
-					return nil, err
-				}
-				if req.URL.RawQuery == "" || c.admitVariant(path, version, opts) {
-					p.version = version
-					// A failure is counted and logged by the cache; the near
-					// cache keeps only what memcached took.
-					if data, ok := p.encode(); ok && c.Set(key, data, opts.TTL) == nil {
-						c.near.putPage(c.prefix, key, path, gen, read, p)
-					}
-				}
-				return p, nil
-			})
-			switch {
-			case leader:
-				// The leader's response is already written.
-			case err != nil:
-				// The render failed, most likely on something slow that
-				// would fail this request as slowly (a database that does
-				// not answer): answer at once instead.
-				h := w.Header()
-				h.Set("X-Cache", "MISS")
-				h.Set("Cache-Control", "no-store")
-				h.Set("Retry-After", "1")
-				http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
-			case p != nil:
-				p.write(w, "MISS", false)
-			default:
-				// The leader's answer was not shareable: render our own.
-				w.Header().Set("X-Cache", "MISS")
-				next.ServeHTTP(w, req)
-			}
+			c.renderAndStore(w, req, next, stored, visitor, opts, group)
 		})
+	}
+}
+
+// storedView is what serveStored found for a request it could not answer,
+// which renderAndStore carries on from.
+type storedView struct {
+	path    string    // the request's path, escapes and all
+	key     string    // the page's key, ViewKey
+	gen     uint64    // the path's near-cache generation, taken before the lookup
+	read    time.Time // when the lookup began
+	version []byte    // the path's current version; nil if it has none yet
+	err     error     // the cache's failure to answer, already counted and logged
+}
+
+// serveStored answers the request for u from the cache, and reports
+// whether it did: from this process's near cache, or else from a page
+// that memcached holds under the path's current version, which it then
+// keeps in the near cache. A stored entry that is not a valid page is
+// counted and logged as a cache error, and is a miss. On a miss it
+// returns what it found, for renderAndStore.
+func (c *Cache) serveStored(w http.ResponseWriter, u *url.URL, head bool) (storedView, bool) {
+	path := u.EscapedPath()
+	sv := storedView{path: path, key: ViewKey(u), gen: c.near.gen(c.prefix, path)}
+	if near := c.near.page(c.prefix, sv.key); near != nil {
+		c.CountHit(LayerViews)
+		near.write(w, "HIT", head)
+		return sv, true
+	}
+	vkey := viewVersionKey(path)
+	sv.read = c.now()
+	var got map[string][]byte
+	got, sv.err = c.getMulti([]string{vkey, sv.key})
+	sv.version = got[vkey]
+	if data, ok := got[sv.key]; ok && sv.version != nil {
+		p, err := decodePage(data)
+		switch {
+		case err != nil:
+			c.fail("view "+sv.key, err)
+			c.CountError(LayerViews)
+		case bytes.Equal(p.version, sv.version):
+			c.CountHit(LayerViews)
+			c.near.putPage(c.prefix, sv.key, path, sv.gen, sv.read, p)
+			p.write(w, "HIT", head)
+			return sv, true
+		}
+	}
+	return sv, false
+}
+
+// renderAndStore answers a GET that serveStored could not, by running
+// next, and stores the answer when it may be shared: not a personal one
+// (visitor), and with a query string only while the path has room for
+// another variant. Concurrent misses for the page share one render; the
+// others get its answer if it can be shared, render their own if not, and
+// get 503 at once if it failed.
+func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next http.Handler, sv storedView, visitor *visitor, opts ViewOptions, group *flight[*page]) {
+	// Take the version before rendering: an invalidation during the
+	// render then retires the page as soon as it is stored. And
+	// requests share a render only if they saw the same version, so
+	// one that comes after an invalidation renders afresh.
+	version := sv.version
+	if version == nil {
+		version = c.newVersion(viewVersionKey(sv.path))
+	}
+	p, err, leader := group.do(flightKey(sv.key, version), func() (*page, error) {
+		p, err := record(w, req, next)
+		if err != nil || p == nil || visitor.personal.Load() {
+			return nil, err
+		}
+		if req.URL.RawQuery == "" || c.admitVariant(sv.path, version, opts) {
+			p.version = version
+			// A failure is counted and logged by the cache; the near
+			// cache keeps only what memcached took.
+			if data, ok := p.encode(); ok && c.Set(sv.key, data, opts.TTL) == nil {
+				c.near.putPage(c.prefix, sv.key, sv.path, sv.gen, sv.read, p)
+			}
+		}
+		return p, nil
+	})
+	switch {
+	case leader:
+		// The leader's response is already written.
+	case err != nil:
+		// The render failed, most likely on something slow that
+		// would fail this request as slowly (a database that does
+		// not answer): answer at once instead.
+		h := w.Header()
+		h.Set("X-Cache", "MISS")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Retry-After", "1")
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+	case p != nil:
+		p.write(w, "MISS", false)
+	default:
+		// The leader's answer was not shareable: render our own.
+		w.Header().Set("X-Cache", "MISS")
+		next.ServeHTTP(w, req)
 	}
 }
 

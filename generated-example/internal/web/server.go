@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
 // fragmentTTL is how long a cached template fragment is kept when its
@@ -36,11 +35,29 @@ type Server struct {
 	operators echo.MiddlewareFunc // guards the pages for the app's operators
 }
 
+// Options are the settings a Server reads, which run.go takes from the
+// app's configuration.
+type Options struct {
+	// MaxBodyBytes is the largest request body accepted, in bytes; larger
+	// ones are answered 413. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// OnHeroku is whether requests come through Heroku's router, which
+	// appends the client's address to X-Forwarded-For (see clientIP); it
+	// also hides the operators' pages when there is no DashboardPassword.
+	OnHeroku bool
+	// ForceHTTPS redirects plain http to https and sends
+	// Strict-Transport-Security (see requireHTTPS).
+	ForceHTTPS bool
+	// DashboardPassword guards the pages for the app's operators (see
+	// operatorsOnly).
+	DashboardPassword string
+}
+
 // NewServer returns a Server with the routes every app has: /healthz, the
 // cache dashboard (for operators only: see operatorsOnly) and the static
 // files. It parses the views once; a broken view is an error here, not at
 // request time.
-func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
+func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, error) {
 	fragments := cache.NewFragments(c, fragmentTTL)
 	views, err := newRenderer(assets, fragments)
 	if err != nil {
@@ -53,19 +70,19 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 		cache:     c,
 		fragments: fragments,
 		layers:    []cache.Layer{cache.LayerViews},
-		operators: operatorsOnly(cfg),
+		operators: operatorsOnly(opts.DashboardPassword, opts.OnHeroku),
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.Renderer = views
 	s.echo.HTTPErrorHandler = s.handleError
-	s.echo.IPExtractor = clientIP(cfg.OnHeroku)
-	maxBody := cfg.MaxBodyBytes
+	s.echo.IPExtractor = clientIP(opts.OnHeroku)
+	maxBody := opts.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
 	s.echo.Use(s.logRequests(), s.recoverPanics())
-	if cfg.ForceHTTPS {
+	if opts.ForceHTTPS {
 		s.echo.Use(requireHTTPS())
 	}
 	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // loggedInAs is what every page's header says to a logged-in visitor.
@@ -24,13 +24,13 @@ const loggedInAs = "Logged in as <strong>demo visitor</strong>"
 // a memcached Cache with the given key prefix.
 func newMemcachedServer(t *testing.T, addr, prefix string) *Server {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{addr}, KeyPrefix: prefix}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	s := newServerWithCache(t, config.Config{MemcachedServers: []string{addr}}, c, logger)
+	s := newServerWithCache(t, Options{}, c, logger)
 	s.UseSessions(testSessions(s))
 	s.ServeTasks(tasks.NewMemory())
 	return s

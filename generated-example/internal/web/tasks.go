@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"html/template"
 	"io"
@@ -35,7 +34,7 @@ const (
 type taskPages struct {
 	*Server
 	tasks    tasks.Store
-	allTasks *cache.Memo[struct{}, taskList]
+	allTasks *cache.Memo[struct{}, tasks.Snapshot]
 	// cache and fragments keep what the pages cache from the store in the
 	// store's namespace: an instance reading another database, or its own
 	// memory, never serves these pages, lists or rows, nor these its.
@@ -71,101 +70,13 @@ func storeErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// taskList is the memoized result of loading every task.
-type taskList struct {
-	Tasks    []tasks.Task `json:"tasks"`
-	Source   string       `json:"source"` // where the tasks were loaded from: "PostgreSQL" or "memory"
-	LoadedAt time.Time    `json:"loaded_at"`
-}
-
-// MarshalBinary encodes the list for the memoized query's cache: the
-// count, then each task's ID, title and update time, then the source and
-// load time, as varints and length-prefixed strings, times in Unix
-// nanoseconds. Every page past the view cache decodes it, and with JSON
-// that was a sixth of such a page's time at 20 tasks.
-func (l taskList) MarshalBinary() ([]byte, error) {
-	b := binary.AppendUvarint(nil, uint64(len(l.Tasks)))
-	for _, t := range l.Tasks {
-		b = binary.AppendVarint(b, t.ID)
-		b = appendString(b, t.Title)
-		b = binary.AppendVarint(b, t.UpdatedAt.UnixNano())
-	}
-	b = appendString(b, l.Source)
-	return binary.AppendVarint(b, l.LoadedAt.UnixNano()), nil
-}
-
-// UnmarshalBinary decodes what MarshalBinary encoded. The cache may hold
-// anything under the key: whatever does not decode exactly is an error,
-// which the memoized query takes as a miss.
-func (l *taskList) UnmarshalBinary(data []byte) error {
-	r := binaryReader{data: data, text: string(data)}
-	n := r.uvarint()
-	if n > tasks.MaxTasks {
-		return errBadTaskList
-	}
-	l.Tasks = make([]tasks.Task, n)
-	for i := range l.Tasks {
-		l.Tasks[i] = tasks.Task{ID: r.varint(), Title: r.string(), UpdatedAt: time.Unix(0, r.varint())}
-	}
-	l.Source = r.string()
-	l.LoadedAt = time.Unix(0, r.varint())
-	if r.bad || len(r.data) > 0 {
-		return errBadTaskList
-	}
-	return nil
-}
-
-var errBadTaskList = errors.New("bad encoded task list")
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-// binaryReader reads what taskList.MarshalBinary wrote, and remembers
-// whether anything was missing or malformed. Its strings are slices of
-// text, one copy of the whole data, rather than an allocation each.
-type binaryReader struct {
-	data []byte
-	text string // the data, as a string
-	bad  bool
-}
-
-func (r *binaryReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.data)
-	if n <= 0 {
-		r.bad, n = true, 0
-	}
-	r.data = r.data[n:]
-	return v
-}
-
-func (r *binaryReader) varint() int64 {
-	v, n := binary.Varint(r.data)
-	if n <= 0 {
-		r.bad, n = true, 0
-	}
-	r.data = r.data[n:]
-	return v
-}
-
-func (r *binaryReader) string() string {
-	n := r.uvarint()
-	if n > uint64(len(r.data)) {
-		r.bad = true
-		return ""
-	}
-	at := len(r.text) - len(r.data)
-	r.data = r.data[n:]
-	return r.text[at : at+int(n)]
-}
-
 // loadTasks is the function behind the memoized "all tasks" query.
-func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
+func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (tasks.Snapshot, error) {
 	list, err := s.tasks.List(ctx)
 	if err != nil {
-		return taskList{}, err
+		return tasks.Snapshot{}, err
 	}
-	return taskList{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
+	return tasks.Snapshot{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
 }
 
 // taskFragmentKey is the key of a task's row, a cached fragment: it
