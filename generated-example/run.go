@@ -86,6 +86,9 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 		OnHeroku:          cfg.OnHeroku,
 		ForceHTTPS:        cfg.ForceHTTPS,
 		DashboardPassword: cfg.DashboardPassword,
+		Views:             web.Lifetimes(cfg.Views),
+		Memoize:           web.Lifetimes(cfg.Memoize),
+		Fragments:         web.Lifetimes(cfg.Fragments),
 	}, cache, logger)
 	if err != nil {
 		return err

@@ -550,13 +550,13 @@ func TestServerStateChangesAreLogged(t *testing.T) {
 func TestOneTimeoutPerCall(t *testing.T) {
 	tests := []struct {
 		name string
-		// keys are the keys the call makes with candidate i, and call
-		// makes it.
-		keys func(i int) []string
+		// keys are the memcached keys the call makes on c with candidate
+		// i, and call makes it.
+		keys func(c *Cache, i int) []string
 		call func(t *testing.T, c *Cache, i int)
 	}{
 		{"get then set",
-			func(i int) []string { return []string{fmt.Sprint("k", i)} },
+			func(c *Cache, i int) []string { return []string{c.Key(fmt.Sprint("k", i))} },
 			func(t *testing.T, c *Cache, i int) {
 				k := fmt.Sprint("k", i)
 				if _, ok := c.Get(k); !ok {
@@ -564,10 +564,10 @@ func TestOneTimeoutPerCall(t *testing.T) {
 				}
 			}},
 		{"memoize",
-			func(i int) []string {
-				m := Memoize(nil, fmt.Sprint("f", i), 0, func(context.Context, int) (int, error) { return 0, nil })
+			func(c *Cache, i int) []string {
+				m := Memoize(c, fmt.Sprint("f", i), 0, func(context.Context, int) (int, error) { return 0, nil })
 				key, _ := m.key(1)
-				return []string{key, m.versionKey()}
+				return append([]string{m.cache.Key(key)}, m.tagKeys...)
 			},
 			func(t *testing.T, c *Cache, i int) {
 				m := Memoize(c, fmt.Sprint("f", i), 0, func(_ context.Context, n int) (int, error) { return n + 1, nil })
@@ -576,9 +576,9 @@ func TestOneTimeoutPerCall(t *testing.T) {
 				}
 			}},
 		{"view",
-			func(i int) []string {
+			func(c *Cache, i int) []string {
 				path := fmt.Sprint("/p", i)
-				return []string{viewVersionKey(path), "view/" + path}
+				return []string{c.tagCache().Key(PathTag(path)), c.InLayer(LayerViews).Key("view/" + path)}
 			},
 			func(t *testing.T, c *Cache, i int) {
 				a := newViewApp(c, ViewOptions{}, html("page"))
@@ -596,7 +596,7 @@ func TestOneTimeoutPerCall(t *testing.T) {
 			c := newMemcachedCache(t, opts, discard())
 			r := c.backend.(*memcached).ring
 			i := 0
-			for ; !allOn(r, first.Addr, tc.keys(i)); i++ {
+			for ; !allOn(r, first.Addr, tc.keys(c, i)); i++ {
 			}
 			first.Hang()
 			second.Hang()

@@ -79,7 +79,9 @@ func NewStore(c *cache.Cache, opts Options, secret []byte, previous ...[]byte) *
 	if opts.MaxAge <= 0 {
 		opts.MaxAge = DefaultMaxAge
 	}
-	s := &Store{cache: c, opts: opts, now: time.Now}
+	// Sessions are a layer of the cache of their own: their keys carry its
+	// tag, so that watching prefixes tells them from pages and fragments.
+	s := &Store{cache: c.InLayer(cache.LayerSessions), opts: opts, now: time.Now}
 	for _, key := range append([][]byte{secret}, previous...) {
 		codec := securecookie.New(key, nil)
 		codec.MaxAge(int(opts.MaxAge / time.Second))

@@ -173,7 +173,7 @@ func TestSessions(t *testing.T) {
 				if len(id) < 22 || strings.Contains(ck.Value, "secret-data") {
 					t.Errorf("cookie %q, id %q: want a random ID of at least 128 bits and no data", ck.Value, id)
 				}
-				if _, ok := c.Get("session:" + string(id)); !ok {
+				if _, ok := c.InLayer(cache.LayerSessions).Get("session:" + string(id)); !ok {
 					t.Errorf("no cache entry under session:%s", id)
 				}
 			})
@@ -187,7 +187,7 @@ func TestSessions(t *testing.T) {
 				if ck == nil || ck.Value == planted {
 					t.Fatal("the planted ID was kept")
 				}
-				if _, ok := c.Get("session:attacker-chosen-id"); ok {
+				if _, ok := c.InLayer(cache.LayerSessions).Get("session:attacker-chosen-id"); ok {
 					t.Error("data was stored under the planted ID")
 				}
 			})

@@ -37,7 +37,7 @@ func TestHTTPSOnHeroku(t *testing.T) {
 				s := newServer(t)
 				posts := 0
 				s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/page", func(c echo.Context) error { return c.String(http.StatusOK, "page") },
-					viewCache(s.cache, cache.ViewOptions{TTL: time.Minute, Query: []string{"q"}}))
+					viewCache(s.cache, cache.ViewOptions{Lifetimes: cache.Lifetimes{Fresh: time.Minute}, Query: []string{"q"}}))
 				s.echo.POST("/page", func(c echo.Context) error {
 					posts++
 					c.SetCookie(&http.Cookie{Name: "session", Value: "new"})

@@ -8,17 +8,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
-
-// fragmentTTL is how long a cached template fragment is kept when its
-// template does not say (cacheFor sets its own).
-const fragmentTTL = time.Hour
 
 //go:embed views static
 var assets embed.FS
@@ -31,6 +26,7 @@ type Server struct {
 	views     *renderer
 	cache     *cache.Cache
 	fragments *cache.Fragments
+	opts      Options             // the settings NewServer was given
 	layers    []cache.Layer       // the caching layers in use, for the dashboard
 	operators echo.MiddlewareFunc // guards the pages for the app's operators
 }
@@ -51,14 +47,25 @@ type Options struct {
 	// DashboardPassword guards the pages for the app's operators (see
 	// operatorsOnly).
 	DashboardPassword string
+	// Views, Memoize and Fragments say how long each caching layer serves
+	// what it stores: whole pages, memoized results and fragments.
+	Views, Memoize, Fragments Lifetimes
 }
+
+// Lifetimes say how long a caching layer serves an entry (see
+// cache.Lifetimes).
+type Lifetimes = cache.Lifetimes
 
 // NewServer returns a Server with the routes every app has: /healthz, the
 // cache dashboard (for operators only: see operatorsOnly) and the static
 // files. It parses the views once; a broken view is an error here, not at
 // request time.
 func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, error) {
-	fragments := cache.NewFragments(c, fragmentTTL)
+	var views *renderer
+	fragments := cache.NewFragments(c, cache.FragmentOptions{
+		Lifetimes: opts.Fragments,
+		Digest:    func(name string) string { return views.fragmentDigest(name) },
+	})
 	views, err := newRenderer(assets, fragments)
 	if err != nil {
 		return nil, err
@@ -69,6 +76,7 @@ func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, erro
 		views:     views,
 		cache:     c,
 		fragments: fragments,
+		opts:      opts,
 		layers:    []cache.Layer{cache.LayerViews},
 		operators: operatorsOnly(opts.DashboardPassword, opts.OnHeroku),
 	}
@@ -88,6 +96,13 @@ func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, erro
 	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))
 	s.routes()
 	return s, nil
+}
+
+// newFragments returns fragments on c (the server's cache, or a namespace
+// of it) with the server's lifetimes for fragments and the partials'
+// digests in their keys, as the "cache" template functions have them.
+func (s *Server) newFragments(c *cache.Cache) *cache.Fragments {
+	return cache.NewFragments(c, cache.FragmentOptions{Lifetimes: s.opts.Fragments, Digest: s.views.fragmentDigest})
 }
 
 // routes registers the routes every app has. The app's own pages add

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/session"
 )
 
@@ -93,7 +94,7 @@ func TestSessionPageCountsOnlyExistingSessions(t *testing.T) {
 				}
 			}
 			id := b.cookies[sessionName]
-			s.cache.Delete("session:" + sessionID(t, id))
+			s.cache.InLayer(cache.LayerSessions).Delete("session:" + sessionID(t, id))
 			if rec := b.get("/session/"); len(rec.Result().Cookies()) != 0 || strings.Contains(rec.Body.String(), "seen this page") {
 				t.Errorf("with a session the cache lost: cookies %v; want none and no count:\n%s", rec.Result().Cookies(), rec.Body)
 			}

@@ -21,13 +21,10 @@ import (
 // maxTitle is the longest task title accepted, in characters.
 const maxTitle = 200
 
-// How long the task list's caching layers keep it. Adding or deleting a
-// task invalidates the page and the memoized query at once, and a row's
-// fragment key changes with the row, so they can be long.
-const (
-	viewTTL = 10 * time.Minute
-	memoTTL = 10 * time.Minute
-)
+// tasksTag is the tag of what the task list makes: the page and the
+// memoized query. Adding or deleting a task invalidates it, and a row's
+// fragment key changes with the row.
+const tasksTag = "tasks"
 
 // taskPages are the task list's handlers: the demo of every caching
 // layer.
@@ -48,13 +45,18 @@ type taskPages struct {
 // exactly what it made stale.
 func (s *Server) ServeTasks(store tasks.Store) {
 	c := s.cache.Namespace(store.Namespace())
-	p := &taskPages{Server: s, tasks: store, cache: c, fragments: cache.NewFragments(c, fragmentTTL)}
+	p := &taskPages{Server: s, tasks: store, cache: c, fragments: s.newFragments(c)}
 	s.layers = append(s.layers, cache.LayerMemoize, cache.LayerFragments)
-	p.allTasks = cache.Memoize(c, "tasks.all", memoTTL, p.loadTasks)
+	p.allTasks = cache.MemoizeFor(c, "tasks.all", s.opts.Memoize, p.loadTasks).Tagged(tasksTag)
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
-		storeErrors, viewCache(c, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+		storeErrors, s.cachedView(c, "index.html", p.pageOptions()))
 	s.echo.POST("/tasks", p.handleAddTask, storeErrors)
 	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask, storeErrors)
+}
+
+// pageOptions are the view cache's options of the list's page.
+func (s *taskPages) pageOptions() cache.ViewOptions {
+	return cache.ViewOptions{Tags: []string{tasksTag}, Unless: hasFlash}
 }
 
 // storeErrors answers 503 when a task handler's store is down or too
@@ -81,12 +83,12 @@ func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (tasks.Snapshot, 
 
 // taskFragmentKey is the key of a task's row, a cached fragment: it
 // changes whenever the row could, so a row never shows another task's
-// content.
-func taskFragmentKey(t tasks.Task) string {
+// content, and with the row's markup (see Fragments.Key).
+func (s *taskPages) taskFragmentKey(t tasks.Task) string {
 	// The numbers are formatted on the stack: a page builds a key per row,
 	// and only the key itself needs the heap.
 	var id, at [20]byte
-	return cache.FragmentKey("task", string(strconv.AppendInt(id[:0], t.ID, 10)), string(strconv.AppendInt(at[:0], t.UpdatedAt.UnixMicro(), 10)))
+	return s.fragments.Key("task", string(strconv.AppendInt(id[:0], t.ID, 10)), string(strconv.AppendInt(at[:0], t.UpdatedAt.UnixMicro(), 10)))
 }
 
 // taskRows returns the rows of the list (views/partials/task.html), each a
@@ -96,10 +98,10 @@ func taskFragmentKey(t tasks.Task) string {
 func (s *taskPages) taskRows(list []tasks.Task) (template.HTML, error) {
 	keys := make([]string, len(list))
 	for i, t := range list {
-		keys[i] = taskFragmentKey(t)
+		keys[i] = s.taskFragmentKey(t)
 	}
 	var rows strings.Builder
-	err := s.fragments.RenderAll(&rows, keys, fragmentTTL, func(i int, w io.Writer) error {
+	err := s.fragments.RenderAll(&rows, keys, func(i int, w io.Writer) error {
 		return s.views.partial(w, "task", list[i])
 	})
 	return template.HTML(rows.String()), err
@@ -143,7 +145,7 @@ func (s *taskPages) handleIndex(c echo.Context) error {
 		LoadedAt:   list.LoadedAt.Format(timeFormat),
 		RenderedAt: time.Now().Format(timeFormat),
 		CacheKind:  s.cache.Kind(),
-		ViewKey:    s.cache.Key(cache.ViewKey(c.Request().URL)),
+		ViewKey:    s.pageKey(s.cache, "index.html", c.Request().URL),
 	})
 }
 
@@ -170,7 +172,7 @@ func (s *taskPages) handleAddTask(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.tasksChanged()
+	s.tasksChanged(c.Request().Context())
 	return s.redirectWithFlash(c, "Task added.")
 }
 
@@ -199,17 +201,17 @@ func (s *taskPages) handleDeleteTask(c echo.Context) error {
 	}
 	// The row's fragment can no longer be shown (its key names this task
 	// alone), but it would take cache space until it expired.
-	s.cache.Delete(taskFragmentKey(task))
-	s.tasksChanged()
+	s.fragments.Delete(s.taskFragmentKey(task))
+	s.tasksChanged(c.Request().Context())
 	return s.redirectWithFlash(c, "Task deleted.")
 }
 
 // tasksChanged invalidates what depends on the task list: the memoized
-// query and the cached page. Cache failures are counted and logged by the
-// cache; the entries then expire with their TTL.
-func (s *taskPages) tasksChanged() {
-	s.allTasks.ForgetAll()
-	s.cache.DeleteView("/")
+// query and the cached page, which carry its tag. A cache failure is
+// counted and logged by the cache; the entries then expire with their
+// lifetimes.
+func (s *taskPages) tasksChanged(ctx context.Context) {
+	s.cache.InvalidateTags(ctx, tasksTag)
 }
 
 // redirectWithFlash answers a POST by redirecting to the list (so a reload

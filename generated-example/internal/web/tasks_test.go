@@ -73,14 +73,16 @@ func TestTaskDemo(t *testing.T) {
 			}
 			task := list[0]
 			s.fragments.Wait()
-			if _, ok := s.cache.Namespace(store.Namespace()).Get(taskFragmentKey(task)); !ok {
+			rows := s.cache.Namespace(store.Namespace()).InLayer(cache.LayerFragments)
+			key := (&taskPages{fragments: s.newFragments(s.cache)}).taskFragmentKey(task)
+			if _, ok := rows.Get(key); !ok {
 				t.Error("the task's row is not a cached fragment")
 			}
 			rec = alice.do(http.MethodPost, "/tasks/"+strconv.FormatInt(task.ID, 10)+"/delete", nil)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("delete: got %d, want 303", rec.Code)
 			}
-			if _, ok := s.cache.Get(taskFragmentKey(task)); ok {
+			if _, ok := rows.Get(key); ok {
 				t.Error("the deleted task's fragment is still cached")
 			}
 			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task deleted.") || strings.Contains(body, "Buy &lt;milk&gt;") {
