@@ -194,7 +194,8 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 		rt.keyStart = opts.Digest + ":"
 	}
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var self http.Handler
+		self = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			head := req.Method == http.MethodHead
 			if req.Method != http.MethodGet && !head {
 				next.ServeHTTP(w, req)
@@ -215,7 +216,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				return
 			}
 
-			stored, served := c.serveStored(w, req, next, rt, head)
+			stored, served := c.serveStored(w, req, self, rt, head)
 			if served {
 				return
 			}
@@ -236,6 +237,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 			}
 			c.renderAndStore(w, req, next, stored, visitor, rt)
 		})
+		return self
 	}
 }
 
@@ -257,10 +259,11 @@ type storedView struct {
 // serveStored answers the request from the cache, and reports whether it
 // did: from this process's near cache, or else from a page that memcached
 // holds under the current versions of its tags, which it then keeps in the
-// near cache if fresh, or refreshes in the background if stale. A stored
+// near cache if fresh, or refreshes in the background, through views (the
+// route's handler, this view cache included), if stale. A stored
 // entry that is not a valid page is counted and logged as a cache error,
 // and is a miss. On a miss it returns what it found, for renderAndStore.
-func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, next http.Handler, rt *viewRoute, head bool) (storedView, bool) {
+func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, views http.Handler, rt *viewRoute, head bool) (storedView, bool) {
 	sv := storedView{path: req.URL.EscapedPath()}
 	sv.key = rt.keyStart + ViewKey(req.URL)
 	sv.full = rt.pages.Key(sv.key)
@@ -298,7 +301,7 @@ func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, next http.
 	case stale:
 		c.CountHit(LayerViews)
 		c.layers[LayerViews].stale.Add(1)
-		c.refreshPage(req, next, rt, sv.key)
+		c.refreshPage(req, views, rt, sv.key)
 		p.write(w, "HIT", head)
 		return sv, true
 	case spent:
@@ -372,13 +375,13 @@ func (c *Cache) storePage(rt *viewRoute, sv storedView, p *page, query bool) {
 }
 
 // refreshPage renders the page of req again in the background, through
-// rt.opts.Refresh (or next), for a copy of req without its cookies and
-// credentials, marked so that Views renders and stores it without looking
-// it up.
-func (c *Cache) refreshPage(req *http.Request, next http.Handler, rt *viewRoute, key string) {
+// rt.opts.Refresh (or views, the route's view cache itself), for a copy
+// of req without its cookies and credentials, marked so that Views
+// renders and stores it without looking it up.
+func (c *Cache) refreshPage(req *http.Request, views http.Handler, rt *viewRoute, key string) {
 	h := rt.opts.Refresh
 	if h == nil {
-		h = next
+		h = views
 	}
 	c.refresh(rt.pages, LayerViews, key, func(ctx context.Context) {
 		r := req.Clone(context.WithValue(ctx, refreshKey{}, true))

@@ -6,6 +6,7 @@ package web
 import (
 	"embed"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -61,12 +62,18 @@ type Lifetimes = cache.Lifetimes
 // files. It parses the views once; a broken view is an error here, not at
 // request time.
 func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, error) {
+	return newServer(opts, c, logger, assets)
+}
+
+// newServer is NewServer with the views and static files in fsys, for
+// tests that change them as a new release would.
+func newServer(opts Options, c *cache.Cache, logger *slog.Logger, fsys fs.FS) (*Server, error) {
 	var views *renderer
 	fragments := cache.NewFragments(c, cache.FragmentOptions{
 		Lifetimes: opts.Fragments,
 		Digest:    func(name string) string { return views.fragmentDigest(name) },
 	})
-	views, err := newRenderer(assets, fragments)
+	views, err := newRenderer(fsys, fragments)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +101,7 @@ func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, erro
 		s.echo.Use(requireHTTPS())
 	}
 	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))
-	s.routes()
+	s.routes(fsys)
 	return s, nil
 }
 
@@ -107,11 +114,11 @@ func (s *Server) newFragments(c *cache.Cache) *cache.Fragments {
 
 // routes registers the routes every app has. The app's own pages add
 // theirs with their own methods, which main calls (see run.go).
-func (s *Server) routes() {
+func (s *Server) routes(fsys fs.FS) {
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/cache/", s.handleCacheDashboard, s.operators)
 	s.echo.GET("/cache/stats", s.handleCacheStats, s.operators)
-	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))
+	s.echo.StaticFS("/static", echo.MustSubFS(fsys, "static"))
 }
 
 // ServeHTTP makes Server an http.Handler.
