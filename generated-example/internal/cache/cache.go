@@ -91,6 +91,11 @@ type backend interface {
 	// servers returns the state of every server, in the configured order,
 	// without I/O; the in-memory backend returns none.
 	servers() []ServerState
+	// usage returns each store's own figures: every memcached server's as
+	// of its last poll (starting one in the background when that is older
+	// than usageInterval, so that no caller ever waits on it), or the
+	// in-memory store's as they are.
+	usage() []Usage
 	// close releases connections and background work; the backend is not
 	// used afterwards.
 	close() error
@@ -308,6 +313,39 @@ func (c *Cache) Authenticated() bool {
 func (c *Cache) Servers() []ServerState {
 	return c.backend.servers()
 }
+
+// Usage are a store's own figures: a memcached server's, from its stats
+// command, or the in-memory cache's.
+type Usage struct {
+	// Addr is the server's address, or "memory".
+	Addr string `json:"addr"`
+	// Items and Bytes are what the store holds, and LimitBytes what it
+	// may hold.
+	Items      uint64 `json:"items"`
+	Bytes      uint64 `json:"bytes"`
+	LimitBytes uint64 `json:"limit_bytes"`
+	// Evictions counts the live items the store dropped for room, of
+	// every app and layer that shares it: memcached counts them per
+	// server, not per key.
+	Evictions uint64 `json:"evictions"`
+	// Read is when the figures were read; zero before the first poll.
+	Read time.Time `json:"read,omitzero"`
+}
+
+// usageInterval is the most often memcached servers are asked for their
+// figures: each poll is a connection to every server.
+const usageInterval = 30 * time.Second
+
+// Usage returns each store's own figures (see Usage). For memcached they
+// are as of the last poll, which a call starts in the background when it
+// is older than 30 seconds: no caller waits on memcached, and however
+// often it is called, each server gets at most one connection for it
+// every 30 seconds.
+func (c *Cache) Usage() []Usage { return c.backend.usage() }
+
+// NearUsage returns how many pages and fragments the near cache holds, and
+// about how many bytes they take; zero when there is none.
+func (c *Cache) NearUsage() (entries, bytes int) { return c.near.usage() }
 
 // Kind names the backend: "memcached" or "memory".
 func (c *Cache) Kind() string { return c.kind }

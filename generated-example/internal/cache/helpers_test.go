@@ -16,7 +16,7 @@ func fastOptions(servers ...string) MemcachedOptions {
 	return MemcachedOptions{
 		Servers:        servers,
 		ConnectTimeout: time.Second,
-		Timeout:        500 * time.Millisecond,
+		Timeout:        time.Second,
 		RetryTimeout:   300 * time.Millisecond,
 		DeadTimeout:    time.Second,
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,7 +128,7 @@ func NewMemcached(opts MemcachedOptions, logger *slog.Logger) (*Cache, error) {
 	if err := checkPrefix(opts.KeyPrefix); err != nil {
 		return nil, err
 	}
-	m := &memcached{opts: opts}
+	m := &memcached{opts: opts, lastUsage: make(map[string]Usage)}
 	m.ring = newRing(opts.Servers, opts.RetryTimeout, opts.DeadTimeout, opts.Timeout, m.probe, logger)
 	m.client = memcache.NewFromSelector(m.ring)
 	m.client.Timeout = opts.Timeout
@@ -144,6 +146,12 @@ type memcached struct {
 	ring   *ring
 
 	authAccepted atomic.Bool // some server asked for the credentials and took them
+
+	// Each server's figures, and when they were last polled (see usage).
+	usageMu   sync.Mutex
+	lastUsage map[string]Usage
+	polled    time.Time
+	polling   bool
 }
 
 // dial opens a connection for gomemcache: connect, authenticate, and watch
@@ -392,6 +400,81 @@ func (m *memcached) ping() error {
 func (m *memcached) authenticated() bool { return m.authAccepted.Load() }
 
 func (m *memcached) servers() []ServerState { return m.ring.states() }
+
+func (m *memcached) usage() []Usage {
+	m.usageMu.Lock()
+	defer m.usageMu.Unlock()
+	if !m.polling && time.Since(m.polled) >= usageInterval {
+		m.polling = true
+		m.ring.wg.Add(1)
+		go m.pollUsage()
+	}
+	out := make([]Usage, len(m.opts.Servers))
+	for i, addr := range m.opts.Servers {
+		out[i] = m.lastUsage[addr]
+		out[i].Addr = addr
+	}
+	return out
+}
+
+// pollUsage asks every server that is up for its stats, over a new
+// connection each (authenticated as every connection is), and keeps them.
+// A server that does not answer keeps its last figures: the ring, not
+// this poll, decides whether it is down.
+func (m *memcached) pollUsage() {
+	defer m.ring.wg.Done()
+	got := make(map[string]Usage)
+	for _, st := range m.ring.states() {
+		if st.Up {
+			if u, err := m.stats(st.Addr); err == nil {
+				got[st.Addr] = u
+			}
+		}
+	}
+	m.usageMu.Lock()
+	defer m.usageMu.Unlock()
+	maps.Copy(m.lastUsage, got)
+	m.polled, m.polling = time.Now(), false
+}
+
+// stats reads a server's figures with memcached's stats command.
+func (m *memcached) stats(addr string) (Usage, error) {
+	conn, err := m.connect(context.Background(), "tcp", addr)
+	if err != nil {
+		return Usage{}, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(m.opts.Timeout))
+	if _, err := io.WriteString(conn, "stats\r\n"); err != nil {
+		return Usage{}, err
+	}
+	u := Usage{Read: time.Now()}
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return Usage{}, err
+		}
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 1 && fields[0] == "END":
+			return u, nil
+		case len(fields) != 3 || fields[0] != "STAT":
+			return Usage{}, fmt.Errorf("memcached %s: unexpected reply %q to stats", addr, strings.TrimSpace(line))
+		}
+		n, _ := strconv.ParseUint(fields[2], 10, 64)
+		switch fields[1] {
+		case "curr_items":
+			u.Items = n
+		case "bytes":
+			u.Bytes = n
+		case "limit_maxbytes":
+			u.LimitBytes = n
+		case "evictions":
+			u.Evictions = n
+		}
+	}
+}
 
 func (m *memcached) close() error {
 	m.ring.close()

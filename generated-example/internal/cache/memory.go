@@ -39,6 +39,8 @@ type memory struct {
 	items map[string]*list.Element // of *entry
 	lru   *list.List               // front is the most recently used
 	size  int
+	// evictions counts the live items dropped for room.
+	evictions uint64
 }
 
 type entry struct {
@@ -85,6 +87,7 @@ func (m *memory) store(key string, value []byte, exp int32) {
 	m.size += e.cost()
 	for m.size > m.limit && m.lru.Len() > 1 {
 		m.remove(m.lru.Back())
+		m.evictions++
 	}
 }
 
@@ -177,3 +180,9 @@ func (m *memory) close() error { return nil }
 // Memory has no servers: none to ask for credentials, none to list.
 func (m *memory) authenticated() bool    { return false }
 func (m *memory) servers() []ServerState { return nil }
+
+func (m *memory) usage() []Usage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return []Usage{{Addr: "memory", Items: uint64(len(m.items)), Bytes: uint64(m.size), LimitBytes: uint64(m.limit), Evictions: m.evictions, Read: m.now()}}
+}

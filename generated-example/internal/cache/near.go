@@ -247,3 +247,14 @@ func (n *near) remove(el *list.Element) {
 	delete(n.items, e.key)
 	n.size -= e.cost
 }
+
+// usage returns how many entries the near cache holds, and their cost in
+// bytes.
+func (n *near) usage() (entries, bytes int) {
+	if n == nil {
+		return 0, 0
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.items), n.size
+}

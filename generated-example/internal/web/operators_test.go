@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestDashboardIsPrivateOnHeroku: the cache dashboard and its JSON are
-// open locally; with DASHBOARD_PASSWORD set they ask for it, whatever the
-// user name; on Heroku without one they are not there at all. On both
-// caches.
+// TestDashboardIsPrivateOnHeroku: the cache dashboard, its JSON and the
+// metrics are open locally; with DASHBOARD_PASSWORD set they ask for it,
+// whatever the user name; on Heroku without one they are not there at
+// all. On both caches.
 func TestDashboardIsPrivateOnHeroku(t *testing.T) {
 	const password = "0f9e8d7c6b5a49382716f5e4d3c2b1a0"
 	type try struct {
@@ -38,7 +38,7 @@ func TestDashboardIsPrivateOnHeroku(t *testing.T) {
 		for name, newServer := range cachesWith(t, where.opts) {
 			t.Run(where.name+"/"+name, func(t *testing.T) {
 				s := newServer(t)
-				for _, target := range []string{"/cache/", "/cache/stats"} {
+				for _, target := range []string{"/cache/", "/cache/stats", "/metrics"} {
 					for _, tt := range where.tries {
 						req := httptest.NewRequest(http.MethodGet, target, nil)
 						req.Header.Set("X-Forwarded-Proto", "https")

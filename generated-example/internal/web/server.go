@@ -30,6 +30,7 @@ type Server struct {
 	opts      Options             // the settings NewServer was given
 	layers    []cache.Layer       // the caching layers in use, for the dashboard
 	operators echo.MiddlewareFunc // guards the pages for the app's operators
+	metrics   *metrics            // what /metrics serves
 }
 
 // Options are the settings a Server reads, which run.go takes from the
@@ -96,7 +97,8 @@ func newServer(opts Options, c *cache.Cache, logger *slog.Logger, fsys fs.FS) (*
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
-	s.echo.Use(s.logRequests(), s.recoverPanics())
+	s.metrics = newMetrics(s)
+	s.echo.Use(s.logRequests(), s.metrics.observe, s.recoverPanics())
 	if opts.ForceHTTPS {
 		s.echo.Use(requireHTTPS())
 	}
@@ -118,6 +120,7 @@ func (s *Server) routes(fsys fs.FS) {
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/cache/", s.handleCacheDashboard, s.operators)
 	s.echo.GET("/cache/stats", s.handleCacheStats, s.operators)
+	s.echo.GET("/metrics", s.handleMetrics, s.operators)
 	s.echo.StaticFS("/static", echo.MustSubFS(fsys, "static"))
 }
 
