@@ -159,19 +159,25 @@ func (m *Memo[A, R]) store(key string, r R, read time.Time, versions []tagVersio
 // instances, and stores it.
 func (m *Memo[A, R]) refresh(ctx context.Context, key string, arg A) {
 	values := context.WithoutCancel(ctx)
-	m.cache.refresh(m.cache, LayerMemoize, key, func(timeout context.Context) {
+	m.cache.refresh(m.cache, LayerMemoize, key, func(timeout context.Context) bool {
+		if !m.cache.stillStale(m.cache.Key(key), m.tagList, m.tags, m.tagKeys) {
+			return false
+		}
 		read := m.cache.now()
 		got, err := m.cache.getFull(m.tagKeys)
 		if err != nil {
-			return
+			return false
 		}
 		versions := m.tags.versions(m.tagList, m.tagKeys, got)
 		// The caller's values (such as a trace), within the refresh's time.
 		ctx, cancel := context.WithDeadline(values, deadlineOf(timeout))
 		defer cancel()
-		if r, err := m.fn(ctx, arg); err == nil {
-			m.store(key, r, read, versions)
+		r, err := m.fn(ctx, arg)
+		if err != nil {
+			return false
 		}
+		m.store(key, r, read, versions)
+		return true
 	})
 }
 

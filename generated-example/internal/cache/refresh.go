@@ -23,11 +23,14 @@ const (
 // refresh runs fn in the background to make a fresh copy of the stale
 // entry under key in lc (a cache in layer l), unless a refresh of it already
 // runs: in this process, or in another instance, which took the entry's
-// lock, a short-lived item added in memcached. So an entry that goes
-// stale under load is made again once, whatever the number of requests
-// and instances that find it stale. fn gets a context that ends after
-// refreshTimeout; the lock is released when it returns.
-func (c *Cache) refresh(lc *Cache, l Layer, key string, fn func(ctx context.Context)) {
+// lock, a short-lived item added in memcached. fn must check, once it
+// runs, that the entry is still stale (see stillStale): a refresh that
+// started late may find another's fresh copy. So an entry that goes stale
+// under load is made again once, whatever the number of requests and
+// instances that find it stale. fn gets a context that ends after
+// refreshTimeout, and reports whether it refreshed the entry; the lock is
+// released when it returns.
+func (c *Cache) refresh(lc *Cache, l Layer, key string, fn func(ctx context.Context) bool) {
 	full := lc.Key(key)
 	if _, running := c.refreshing.LoadOrStore(full, struct{}{}); running {
 		return
@@ -55,8 +58,9 @@ func (c *Cache) refresh(lc *Cache, l Layer, key string, fn func(ctx context.Cont
 		defer c.backend.delete(lock)
 		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 		defer cancel()
-		c.layers[l].refreshes.Add(1)
-		fn(ctx)
+		if fn(ctx) {
+			c.layers[l].refreshes.Add(1)
+		}
 	}()
 }
 

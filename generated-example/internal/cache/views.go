@@ -301,7 +301,7 @@ func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, views http
 	case stale:
 		c.CountHit(LayerViews)
 		c.layers[LayerViews].stale.Add(1)
-		c.refreshPage(req, views, rt, sv.key)
+		c.refreshPage(req, views, rt, sv)
 		p.write(w, "HIT", head)
 		return sv, true
 	case spent:
@@ -378,18 +378,39 @@ func (c *Cache) storePage(rt *viewRoute, sv storedView, p *page, query bool) {
 // rt.opts.Refresh (or views, the route's view cache itself), for a copy
 // of req without its cookies and credentials, marked so that Views
 // renders and stores it without looking it up.
-func (c *Cache) refreshPage(req *http.Request, views http.Handler, rt *viewRoute, key string) {
+func (c *Cache) refreshPage(req *http.Request, views http.Handler, rt *viewRoute, sv storedView) {
 	h := rt.opts.Refresh
 	if h == nil {
 		h = views
 	}
-	c.refresh(rt.pages, LayerViews, key, func(ctx context.Context) {
+	c.refresh(rt.pages, LayerViews, sv.key, func(ctx context.Context) bool {
+		if !c.stillStale(sv.full, sv.tags, rt.tags, sv.tagKeys) {
+			return false
+		}
 		r := req.Clone(context.WithValue(ctx, refreshKey{}, true))
 		r.Header.Del("Cookie")
 		r.Header.Del("Authorization")
 		r.Method = http.MethodGet
 		h.ServeHTTP(&discardWriter{header: make(http.Header)}, r)
+		return true
 	})
+}
+
+// stillStale reports whether the entry under the full key, with tags
+// (whose keys in the cache of tag versions tc are tagKeys), is still
+// stale: a refresh that took its lock after another had already made a
+// fresh one, or after the entry was invalidated, has nothing to do.
+func (c *Cache) stillStale(full string, tags []string, tc *Cache, tagKeys []string) bool {
+	got, err := c.getFull(append([]string{full}, tagKeys...))
+	if err != nil {
+		return false
+	}
+	data, ok := got[full]
+	if !ok {
+		return false
+	}
+	e, err := decodeEnvelope(data)
+	return err == nil && e.condition(c.now(), tc.versions(tags, tagKeys, got)) == stale
 }
 
 // renderRefresh is Views for a refresh's request: render the page and
