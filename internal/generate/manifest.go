@@ -69,9 +69,9 @@ type ModuleVersion struct {
 // NewManifest returns the manifest of an app generated with opts as files.
 func NewManifest(opts Options, files []File) Manifest {
 	m := Manifest{
-		Scaffold: ModuleVersion{Path: ScaffoldModule, Version: opts.Version},
-		Module:   opts.Module,
-		Name:     opts.Name(),
+		Scaffold:  ModuleVersion{Path: ScaffoldModule, Version: opts.Version},
+		Module:    opts.Module,
+		Name:      opts.Name(),
 		Features:  opts.Features,
 		Files:     make(map[string]string, len(files)),
 		Resources: opts.Resources,
