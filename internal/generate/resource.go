@@ -331,4 +331,22 @@ var stdPackages = map[string]bool{
 // variables, parameters, helpers of the app's web package and its tests.
 // A resource whose name, in Go's lowerCamelCase, is one of them would
 // shadow it. TestGeneratedIdentsAreReserved keeps this list complete.
-var generatedIdents = map[string]bool{}
+var generatedIdents = map[string]bool{
+	"again": true, "alice": true, "at": true, "attacker": true, "base": true, "bob": true,
+	"body": true, "call": true, "cancel": true, "checked": true, "chromedp": true, "click": true,
+	"cmp": true, "context": true, "created": true, "ctx": true, "deleted": true, "echo": true,
+	"err": true, "exit": true, "field": true, "fields": true, "first": true, "fmt": true,
+	"formValue": true, "found": true, "got": true, "hasFlash": true, "hex": true, "hits": true,
+	"http": true, "id": true, "ids": true, "inputs": true, "inUTC": true, "io": true, "kept": true,
+	"keys": true, "listed": true, "loc": true, "memory": true, "msg": true, "msgBool": true,
+	"msgFloat": true, "msgHidden": true, "msgInt": true, "msgRequired": true, "msgTime": true,
+	"name": true, "newBrowser": true, "newPage": true, "newServer": true, "newStore": true,
+	"newTestServer": true, "now": true, "ok": true, "old": true, "op": true, "others": true,
+	"out": true, "pageNumber": true, "parseForm": true, "past": true, "pgx": true, "posted": true,
+	"postgres": true, "ptr": true, "queryError": true, "rand": true, "rec": true, "recordID": true,
+	"records": true, "reflect": true, "resp": true, "row": true, "rows": true, "second": true,
+	"seen": true, "sel": true, "setFlash": true, "shown": true, "start": true, "startFullApp": true,
+	"stores": true, "strconv": true, "sync": true, "takeFlash": true, "template": true,
+	"testing": true, "text": true, "time": true, "tt": true, "typ": true, "updated": true,
+	"url": true, "viewCache": true, "visit": true, "want": true, "what": true, "xcache": true,
+}
