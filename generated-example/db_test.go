@@ -11,6 +11,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 func TestRunRejectsBadDatabaseURL(t *testing.T) {
@@ -36,7 +37,7 @@ var postgres pgtest.Shared
 // from an empty database, then again with nothing to do. Without
 // DATABASE_URL there is nothing to migrate, and that is not an error.
 func TestMigrate(t *testing.T) {
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	if err := dispatch(context.Background(), []string{"migrate"}, func(string) string { return "" }, logger); err != nil {
 		t.Errorf("migrate without DATABASE_URL: %v", err)
@@ -48,7 +49,7 @@ func TestMigrate(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": postgres.Database(t)}
 	getenv := func(k string) string { return env[k] }
 	for i, want := range []string{"migrate: applied", "schema is up to date"} {
-		logs = memcachedtest.LogBuffer{}
+		logs = testlog.Buffer{}
 		if err := dispatch(context.Background(), []string{"migrate"}, getenv, logger); err != nil {
 			t.Fatalf("migrate run %d: %v", i+1, err)
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // countingListener counts the connections its listener has accepted.
@@ -26,7 +26,7 @@ func (l *countingListener) Accept() (net.Conn, error) {
 }
 
 // waitForLog polls logs until they contain want.
-func waitForLog(t *testing.T, logs *memcachedtest.LogBuffer, want string) {
+func waitForLog(t *testing.T, logs *testlog.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), want) {
@@ -46,7 +46,7 @@ func TestLimitConns(t *testing.T) {
 		t.Fatal(err)
 	}
 	counted := &countingListener{Listener: inner}
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	ln := limitConns(counted, 2, logs.Logger())
 	accepted := make(chan net.Conn)
 	go func() {
@@ -106,7 +106,7 @@ func TestLimitConns(t *testing.T) {
 // while it holds one connection, says so once, and serves the next client
 // when that connection closes.
 func TestServeLimitsConnections(t *testing.T) {
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	base, shutdown := startAppLogging(t, map[string]string{"MAX_CONNS": "1"}, &logs)
 	// startApp's request left its connection open for reuse: the app
 	// holds its one connection.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestRun starts the whole app with no services configured, as "go run ."
@@ -37,7 +38,7 @@ func TestRun(t *testing.T) {
 // line, without the password, and the app serves pages as cache misses.
 func TestRunWithWrongPassword(t *testing.T) {
 	srv := memcachedtest.Start(t, "-Y", memcachedtest.WriteAuthFile(t, "app", "right-password"))
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	base, shutdown := startAppLogging(t, map[string]string{
 		"MEMCACHIER_SERVERS":  srv.Addr,
 		"MEMCACHIER_USERNAME": "app",
@@ -81,6 +82,42 @@ func TestRunWithMemcached(t *testing.T) {
 	}
 	if err := shutdown(); err != nil {
 		t.Errorf("run returned %v after shutdown, want nil", err)
+	}
+}
+
+// TestRunConfiguresTheServer: the web settings in the environment reach
+// the server that run builds. FORCE_HTTPS redirects plain http,
+// DASHBOARD_PASSWORD guards the dashboard, and MAX_BODY_BYTES bounds
+// request bodies.
+func TestRunConfiguresTheServer(t *testing.T) {
+	const password = "0f9e8d7c6b5a49382716f5e4d3c2b1a0"
+	for _, tt := range []struct {
+		name         string
+		env          map[string]string
+		method, path string
+		bodyBytes    int
+		want         int
+	}{
+		{"FORCE_HTTPS=1", map[string]string{"FORCE_HTTPS": "1"}, http.MethodGet, "/healthz", 0, http.StatusPermanentRedirect},
+		{"DASHBOARD_PASSWORD", map[string]string{"DASHBOARD_PASSWORD": password}, http.MethodGet, "/cache/", 0, http.StatusUnauthorized},
+		{"MAX_BODY_BYTES", map[string]string{"MAX_BODY_BYTES": "1024"}, http.MethodPost, "/healthz", 1025, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base, shutdown := startApp(t, tt.env)
+			defer shutdown()
+			req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader(strings.Repeat("x", tt.bodyBytes)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := noRedirects.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s %s: got status %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+			}
+		})
 	}
 }
 
@@ -143,7 +180,8 @@ func startAppLogging(t *testing.T, env map[string]string, logs io.Writer) (base 
 			t.Fatalf("app exited before serving: %v", err)
 		default:
 		}
-		if resp, err := http.Get(base + "/healthz"); err == nil {
+		// Any answer will do, a redirect to https included.
+		if resp, err := noRedirects.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
 			break
 		}
@@ -162,6 +200,12 @@ func startAppLogging(t *testing.T, env map[string]string, logs io.Writer) (base 
 			return nil
 		}
 	}
+}
+
+// noRedirects is an HTTP client that returns redirects instead of
+// following them.
+var noRedirects = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 // get fetches url, fails the test unless the answer is 200, and returns

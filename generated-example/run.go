@@ -81,7 +81,15 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 		defer database.Close()
 	}
 
-	srv, err := web.NewServer(cfg, cache, logger)
+	srv, err := web.NewServer(web.Options{
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		OnHeroku:          cfg.OnHeroku,
+		ForceHTTPS:        cfg.ForceHTTPS,
+		DashboardPassword: cfg.DashboardPassword,
+		Views:             web.Lifetimes(cfg.Views),
+		Memoize:           web.Lifetimes(cfg.Memoize),
+		Fragments:         web.Lifetimes(cfg.Fragments),
+	}, cache, logger)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestTasksWithMemcached runs the app on a real memcached: the task list
@@ -201,7 +202,7 @@ func TestRunWithPostgresDown(t *testing.T) {
 	}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	base, shutdown := startAppLogging(t, map[string]string{"DATABASE_URL": dbURL}, &logs)
 	addTask(t, base, "stored before")
 	get(t, base+"/")
@@ -259,5 +260,72 @@ func deleteTask(t *testing.T, base, id string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
 		t.Fatalf("delete %s: ended at %s with status %d", id, resp.Request.URL, resp.StatusCode)
+	}
+}
+
+// TestStaleWhilePostgresIsDown: with PostgreSQL stopped past the page's
+// fresh lifetime, the home page is still served, with the last list,
+// marked X-Cache: STALE, until the grace window ends; then requests get
+// 503 as they would without a cache; and once PostgreSQL is back, pages
+// are fresh again.
+func TestStaleWhilePostgresIsDown(t *testing.T) {
+	pg := pgtest.Start(t)
+	dbURL := pg.CreateDatabase(t)
+	if err := dispatch(context.Background(), []string{"migrate"}, func(k string) string {
+		return map[string]string{"DATABASE_URL": dbURL}[k]
+	}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	mc := memcachedtest.Start(t)
+	var logs testlog.Buffer
+	base, shutdown := startAppLogging(t, map[string]string{
+		"DATABASE_URL":          dbURL,
+		"MEMCACHIER_SERVERS":    mc.Addr,
+		"NEAR_CACHE_TTL":        "0",
+		"CACHE_DEFAULT_TIMEOUT": "1",
+		"CACHE_STALE_TIMEOUT":   "0",
+		"CACHE_GRACE_TIMEOUT":   "3",
+	}, &logs)
+	addTask(t, base, "the last list")
+	get(t, base+"/")
+
+	pg.Stop()
+	page := func() (int, string, string) {
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("X-Cache"), string(data)
+	}
+	eventually := func(what string, cond func(status int, xcache, body string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			status, xcache, body := page()
+			if cond(status, xcache, body) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15s; the last answer: %d, X-Cache %q:\n%s", what, status, xcache, body)
+			}
+		}
+	}
+	eventually("the stale page past the fresh lifetime", func(status int, xcache, body string) bool {
+		return status == http.StatusOK && xcache == "STALE" && strings.Contains(body, "the last list")
+	})
+	eventually("503 past the grace window", func(status int, _, _ string) bool {
+		return status == http.StatusServiceUnavailable
+	})
+	if n := strings.Count(logs.String(), "serving stale entries"); n == 0 {
+		t.Errorf("the stale answers were not logged:\n%s", logs.String())
+	}
+
+	pg.Restart(t)
+	eventually("a fresh page once PostgreSQL is back", func(status int, xcache, body string) bool {
+		return status == http.StatusOK && xcache != "STALE" && strings.Contains(body, "the last list")
+	})
+	if err := shutdown(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
 	}
 }

@@ -9,19 +9,29 @@ import (
 
 // TestBackendContract checks the backend interface's contract, method by
 // method, on both backends, below the Cache: the in-memory cache must
-// answer every call the way memcached does.
+// answer every call the way memcached does. Memcached runs twice, without
+// and with authentication, since authenticated tells the two apart.
 func TestBackendContract(t *testing.T) {
 	srv := memcachedtest.Start(t)
-	backends := map[string]backend{
-		"memory":    NewMemory(0, discard()).backend,
-		"memcached": newMemcachedCache(t, fastOptions(srv.Addr), discard()).backend,
-	}
-	for name, b := range backends {
-		t.Run(name, func(t *testing.T) { backendContract(t, b) })
+	authSrv := memcachedtest.Start(t, "-Y", memcachedtest.WriteAuthFile(t, "app", "s3cret"))
+	authOpts := fastOptions(authSrv.Addr)
+	authOpts.Username, authOpts.Password, authOpts.Auth = "app", "s3cret", AuthMemcached
+	for name, tt := range map[string]struct {
+		b       backend
+		servers []string // the servers it lists
+		auth    bool     // whether a server took the credentials
+	}{
+		"memory":              {NewMemory(0, discard()).backend, nil, false},
+		"memcached":           {newMemcachedCache(t, fastOptions(srv.Addr), discard()).backend, []string{srv.Addr}, false},
+		"memcached with auth": {newMemcachedCache(t, authOpts, discard()).backend, []string{authSrv.Addr}, true},
+	} {
+		t.Run(name, func(t *testing.T) { backendContract(t, tt.b, tt.servers, tt.auth) })
 	}
 }
 
-func backendContract(t *testing.T, b backend) {
+// backendContract checks b, whose servers are servers and which has
+// authenticated to one of them if auth.
+func backendContract(t *testing.T, b backend, servers []string, auth bool) {
 	value := func(key string) (string, error) {
 		t.Helper()
 		v, err := b.get(key)
@@ -122,6 +132,22 @@ func backendContract(t *testing.T, b backend) {
 	t.Run("ping", func(t *testing.T) {
 		if err := b.ping(); err != nil {
 			t.Errorf("ping: %v", err)
+		}
+	})
+	t.Run("authenticated", func(t *testing.T) {
+		if got := b.authenticated(); got != auth {
+			t.Errorf("authenticated: got %v, want %v", got, auth)
+		}
+	})
+	t.Run("servers", func(t *testing.T) {
+		got := b.servers()
+		if len(got) != len(servers) {
+			t.Fatalf("servers: got %+v, want %q, up", got, servers)
+		}
+		for i, st := range got {
+			if st.Addr != servers[i] || !st.Up {
+				t.Errorf("servers[%d]: got %+v, want %s, up", i, st, servers[i])
+			}
 		}
 	})
 }

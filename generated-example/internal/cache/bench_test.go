@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -189,29 +188,31 @@ func BenchmarkViewHit(b *testing.B) {
 // range does), and as one raw gomemcache GetMulti of the same keys.
 func BenchmarkFragments(b *testing.B) {
 	c, raw := benchClients(b)
-	f := NewFragments(c, 0)
+	f := NewFragments(c, FragmentOptions{})
 	near := newMemcachedCache(b, MemcachedOptions{Servers: c.backend.(*memcached).opts.Servers, NearCacheTTL: time.Hour}, discard())
-	nearFragments := NewFragments(near, 0)
-	row := bytes.Repeat([]byte("<li>a cached row of a task list</li>\n"), 8)
+	nearFragments := NewFragments(near, FragmentOptions{})
+	row := newEnvelope(time.Now(), Lifetimes{}, nil, bytes.Repeat([]byte("<li>a cached row of a task list</li>\n"), 8)).encode()
 	keys := make([]string, 20)
+	full := make([]string, 20)
 	for i := range keys {
-		keys[i] = FragmentKey("bench-row", strconv.Itoa(i), "1700000000000000")
-		if err := c.Set(keys[i], row, 0); err != nil {
+		keys[i] = f.Key("bench-row", strconv.Itoa(i), "1700000000000000")
+		full[i] = f.cache.Key(keys[i])
+		if err := f.cache.Set(keys[i], row, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	miss := func(int, io.Writer) error { return errors.New("miss") }
 	b.Run("renderAll", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if err := f.RenderAll(io.Discard, keys, 0, miss); err != nil {
+			if err := f.RenderAll(io.Discard, keys, miss); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("renderAll-near", func(b *testing.B) {
-		nearFragments.RenderAll(io.Discard, keys, 0, miss) // keep them near
+		nearFragments.RenderAll(io.Discard, keys, miss) // keep them near
 		for i := 0; i < b.N; i++ {
-			if err := nearFragments.RenderAll(io.Discard, keys, 0, miss); err != nil {
+			if err := nearFragments.RenderAll(io.Discard, keys, miss); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -219,7 +220,7 @@ func BenchmarkFragments(b *testing.B) {
 	b.Run("render-each", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			for _, key := range keys {
-				if _, err := f.Render("bench-row", 0, []string{strings.TrimPrefix(key, "_template_fragment_cache_bench-row_")}, func(io.Writer) error { return errors.New("miss") }); err != nil {
+				if _, err := f.Render(key, Lifetimes{}, func(io.Writer) error { return errors.New("miss") }); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -227,7 +228,7 @@ func BenchmarkFragments(b *testing.B) {
 	})
 	b.Run("gomemcache", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if items, err := raw.GetMulti(keys); err != nil || len(items) != len(keys) {
+			if items, err := raw.GetMulti(full); err != nil || len(items) != len(keys) {
 				b.Fatalf("%d items, %v", len(items), err)
 			}
 		}

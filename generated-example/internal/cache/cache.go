@@ -84,6 +84,13 @@ type backend interface {
 	// ping reports whether the backend can be reached, checking every
 	// server.
 	ping() error
+	// authenticated reports whether a server has asked for the
+	// credentials and accepted them; the in-memory backend, which has no
+	// servers, never has.
+	authenticated() bool
+	// servers returns the state of every server, in the configured order,
+	// without I/O; the in-memory backend returns none.
+	servers() []ServerState
 	// close releases connections and background work; the backend is not
 	// used afterwards.
 	close() error
@@ -92,13 +99,18 @@ type backend interface {
 // Cache is a key-value cache with memcached semantics. It is safe for
 // concurrent use. Build one with NewMemcached or NewMemory.
 //
-// Every key is stored under the cache's prefix (MemcachedOptions.KeyPrefix,
-// then the names of any namespaces, see Namespace), so apps that share
-// memcached never see each other's entries. Callers use keys without it:
-// c.Delete("view//") deletes what c's Views stored for "/".
+// Every key is stored under the cache's prefix (MemcachedOptions.KeyPrefix),
+// then the tag of the layer that keeps it and the names of any namespaces
+// (see InLayer and Namespace), so apps that share memcached never see
+// each other's entries. Callers use keys without them: c.Get("greeting")
+// reads "shop:greeting", and c.InLayer(LayerSessions).Get("session:x")
+// reads "shop:s:session:x".
 type Cache struct {
 	*shared
-	prefix string
+	prefix    string
+	layerTag  string
+	namespace string
+	start     string // prefix + layerTag + namespace, which every key starts with
 }
 
 // shared is what a Cache has in common with its namespaces: the storage,
@@ -108,7 +120,8 @@ type shared struct {
 	kind    string // "memcached" or "memory", for logs and stats
 	now     func() time.Time
 	log     *errorLog
-	near    *near // pages and fragments kept in this process in front of memcached; nil: none
+	rescues *errorLog // stale entries served because a fresh one failed
+	near    *near     // pages and fragments kept in this process in front of memcached; nil: none
 
 	hits, misses, errors atomic.Uint64
 	layers               [numLayers]layerCounters
@@ -117,13 +130,24 @@ type shared struct {
 	// RenderAll, and fragmentsPending waits for them (Fragments.Wait).
 	fragmentWriters  chan struct{}
 	fragmentsPending sync.WaitGroup
+
+	// refreshers holds a token per background refresh, refreshing the
+	// keys being refreshed, and refreshesPending waits for them
+	// (WaitRefreshes).
+	refreshers       chan struct{}
+	refreshing       sync.Map // of full key → struct{}
+	refreshesPending sync.WaitGroup
 }
 
 func newCache(b backend, kind, prefix string, logger *slog.Logger) *Cache {
 	return &Cache{
-		shared: &shared{backend: b, kind: kind, now: time.Now, log: newErrorLog(logger, kind),
-			fragmentWriters: make(chan struct{}, maxFragmentWriters)},
+		shared: &shared{backend: b, kind: kind, now: time.Now,
+			log:             newErrorLog(logger, kind, "cache error; serving as a miss"),
+			rescues:         newErrorLog(logger, kind, "serving stale entries: making fresh ones failed"),
+			fragmentWriters: make(chan struct{}, maxFragmentWriters),
+			refreshers:      make(chan struct{}, maxRefreshers)},
 		prefix: prefix,
+		start:  prefix,
 	}
 }
 
@@ -144,6 +168,21 @@ func (c *Cache) Get(key string) ([]byte, bool) {
 func (c *Cache) GetMulti(keys []string) map[string][]byte {
 	got, _ := c.getMulti(keys)
 	return got
+}
+
+// getFull is a multi-get of keys already mapped by Key, for a layer that
+// reads its entries and their tags' versions, from caches in two layers,
+// in one round trip. It returns the failure of any server, counted and
+// logged, so that the caller can spare the request a second wait on the
+// cache.
+func (c *Cache) getFull(keys []string) (map[string][]byte, error) {
+	got, err := c.backend.getMulti(keys)
+	if err != nil {
+		c.fail("get multi", err)
+	}
+	c.hits.Add(uint64(len(got)))
+	c.misses.Add(uint64(len(keys) - len(got)))
+	return got, err
 }
 
 // getMulti is GetMulti, also returning the failure of any server, which it
@@ -195,13 +234,13 @@ func (c *Cache) Add(key string, value []byte, ttl time.Duration) (bool, error) {
 	}
 }
 
-// Delete removes key. Deleting a missing key is not an error. Deleting a
-// page's key, "view/" + path, also drops this process's near-cache copies
-// of every page of path, and deleting a fragment's key those of every
-// fragment.
+// Delete removes key. Deleting a missing key is not an error. It drops
+// this process's near-cache copy of the key too. To retire pages,
+// memoized results or fragments, invalidate their tags (InvalidateTags,
+// DeleteView, Memo.ForgetAll).
 func (c *Cache) Delete(key string) error {
 	err := c.check("delete", c.backend.delete(c.Key(key)))
-	c.near.deleted(c.prefix, key) // after memcached: a value read before is never kept
+	c.near.deleted(c.Key(key)) // after memcached: a value read before is never kept
 	return err
 }
 
@@ -258,8 +297,7 @@ func (c *Cache) Close() error {
 // and when the servers reached so far (by Ping, for one) do not ask for
 // authentication: those never receive the credentials.
 func (c *Cache) Authenticated() bool {
-	m, ok := c.backend.(*memcached)
-	return ok && m.authenticated.Load()
+	return c.backend.authenticated()
 }
 
 // Servers returns the state of every memcached server, in the configured
@@ -268,11 +306,7 @@ func (c *Cache) Authenticated() bool {
 // away shows as down once an operation has failed on it. The in-memory
 // cache has none.
 func (c *Cache) Servers() []ServerState {
-	m, ok := c.backend.(*memcached)
-	if !ok {
-		return nil
-	}
-	return m.ring.states()
+	return c.backend.servers()
 }
 
 // Kind names the backend: "memcached" or "memory".
@@ -373,14 +407,15 @@ const errorLogInterval = 10 * time.Second
 type errorLog struct {
 	logger *slog.Logger
 	kind   string
+	msg    string
 
 	mu         sync.Mutex
 	last       time.Time
 	suppressed int
 }
 
-func newErrorLog(logger *slog.Logger, kind string) *errorLog {
-	return &errorLog{logger: logger, kind: kind}
+func newErrorLog(logger *slog.Logger, kind, msg string) *errorLog {
+	return &errorLog{logger: logger, kind: kind, msg: msg}
 }
 
 func (l *errorLog) record(op string, err error) {
@@ -394,5 +429,5 @@ func (l *errorLog) record(op string, err error) {
 	suppressed := l.suppressed
 	l.last, l.suppressed = now, 0
 	l.mu.Unlock()
-	l.logger.Warn("cache error; serving as a miss", "cache", l.kind, "op", op, "err", err, "suppressed", suppressed)
+	l.logger.Warn(l.msg, "cache", l.kind, "op", op, "err", err, "suppressed", suppressed)
 }

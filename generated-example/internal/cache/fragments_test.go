@@ -59,7 +59,7 @@ type item struct {
 func TestFragments(t *testing.T) {
 	for name, c := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			f := NewFragments(c, time.Minute)
+			f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 			tmpl, renders := fragmentPage(t, f, `{{range .}}{{cache "item" . .ID}}{{end}}`)
 			items := []item{{1, "<script>alert(1)</script>"}, {2, "two"}}
 
@@ -75,12 +75,12 @@ func TestFragments(t *testing.T) {
 			if second != first || renders.Load() != 2 {
 				t.Errorf("second render %q after %d item renders, want the cached %q after 2", second, renders.Load(), first)
 			}
-			if got, ok := c.Get("_template_fragment_cache_item_1"); !ok || string(got) != "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>" {
+			if got, ok := storedBody(t, f.cache, "_template_fragment_cache_item_1"); !ok || string(got) != "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>" {
 				t.Errorf("stored fragment = %q, %v", got, ok)
 			}
 
-			// Invalidate one row the way the Flask guide does.
-			c.Delete(FragmentKey("item", "2"))
+			// Drop one row, as a delete of its key does.
+			f.cache.Delete(f.Key("item", "2"))
 			items[1].Name = "deux"
 			third, _ := execute(t, tmpl, items)
 			if !strings.Contains(third, "<b>deux</b>") || renders.Load() != 3 {
@@ -94,7 +94,7 @@ func TestFragmentTTL(t *testing.T) {
 	c := NewMemory(0, discard())
 	now := time.Unix(1_800_000_000, 0)
 	c.now = func() time.Time { return now }
-	f := NewFragments(c, time.Minute)
+	f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 	tmpl, renders := fragmentPage(t, f, `{{cache "item" .}}{{cacheFor 10 "item" . "short"}}{{cacheFor 0 "item" . "forever"}}`)
 	execute(t, tmpl, item{Name: "x"})
 	if renders.Load() != 3 {
@@ -114,7 +114,7 @@ func TestFragmentTTL(t *testing.T) {
 
 func TestFragmentsWithCacheDown(t *testing.T) {
 	c := newMemcachedCache(t, fastOptions("127.0.0.1:1"), discard())
-	tmpl, _ := fragmentPage(t, NewFragments(c, time.Minute), `{{cache "item" . .ID}}`)
+	tmpl, _ := fragmentPage(t, NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}}), `{{cache "item" . .ID}}`)
 	for i := 0; i < 2; i++ {
 		got, err := execute(t, tmpl, item{1, "ok"})
 		if err != nil || got != "<b>ok</b>" {
@@ -124,14 +124,28 @@ func TestFragmentsWithCacheDown(t *testing.T) {
 }
 
 func TestFragmentTemplateErrorFailsThePage(t *testing.T) {
-	f := NewFragments(NewMemory(0, discard()), time.Minute)
-	_, err := f.Render("broken", 0, nil, func(io.Writer) error { return errors.New("bad template") })
+	f := NewFragments(NewMemory(0, discard()), FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
+	_, err := f.Render(f.Key("broken"), Lifetimes{}, func(io.Writer) error { return errors.New("bad template") })
 	if err == nil || !strings.Contains(err.Error(), "bad template") {
 		t.Errorf("got %v, want the template's error", err)
 	}
 	if _, ok := f.cache.Get(FragmentKey("broken")); ok {
 		t.Error("a failed render was cached")
 	}
+}
+
+// storedBody returns the payload of the entry stored under key in c.
+func storedBody(t *testing.T, c *Cache, key string) ([]byte, bool) {
+	t.Helper()
+	data, ok := c.Get(key)
+	if !ok {
+		return nil, false
+	}
+	e, err := decodeEnvelope(data)
+	if err != nil {
+		t.Fatalf("entry under %s: %v", key, err)
+	}
+	return e.body, true
 }
 
 // tripCounter counts the reads and writes that reach the backend: each is one
@@ -168,10 +182,10 @@ func renderRows(t *testing.T, f *Fragments, items []item, renders *atomic.Int64)
 	t.Helper()
 	keys := make([]string, len(items))
 	for i, it := range items {
-		keys[i] = FragmentKey("row", fmt.Sprint(it.ID))
+		keys[i] = f.Key("row", fmt.Sprint(it.ID))
 	}
 	var out strings.Builder
-	err := f.RenderAll(&out, keys, time.Minute, func(i int, w io.Writer) error {
+	err := f.RenderAll(&out, keys, func(i int, w io.Writer) error {
 		renders.Add(1)
 		_, err := fmt.Fprintf(w, "<li>%s</li>", template.HTMLEscapeString(items[i].Name))
 		return err
@@ -186,7 +200,7 @@ func TestRenderAllIsOneRoundTrip(t *testing.T) {
 	for name, c := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			b := countTrips(c)
-			f := NewFragments(c, time.Minute)
+			f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 			items := make([]item, 20)
 			for i := range items {
 				items[i] = item{ID: 1000 + i, Name: fmt.Sprintf("row <%d>", i)}
@@ -213,7 +227,7 @@ func TestRenderAllIsOneRoundTrip(t *testing.T) {
 			}
 
 			// One row changed (a new key): only it is rendered.
-			c.Delete(FragmentKey("row", "1005"))
+			f.cache.Delete(f.Key("row", "1005"))
 			renders.Store(0)
 			renderRows(t, f, items, &renders)
 			if renders.Load() != 1 {
@@ -234,7 +248,7 @@ func TestPageIsTwoRoundTrips(t *testing.T) {
 			items[i] = item{ID: i, Name: "row"}
 		}
 		list := Memoize(c, "rows", time.Minute, func(context.Context, struct{}) ([]item, error) { return items, nil })
-		f := NewFragments(c, time.Minute)
+		f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 		page := func() {
 			rows, err := list.Call(context.Background(), struct{}{})
 			if err != nil {
@@ -258,7 +272,7 @@ func TestPageIsTwoRoundTrips(t *testing.T) {
 func TestRenderAllBoundsWriters(t *testing.T) {
 	c := NewMemory(0, discard())
 	b := countTrips(c)
-	f := NewFragments(c, time.Minute)
+	f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 	for i := 0; i < maxFragmentWriters; i++ {
 		f.cache.fragmentWriters <- struct{}{}
 	}
@@ -279,7 +293,7 @@ func TestRenderAllBoundsWriters(t *testing.T) {
 
 func TestRenderAllWithCacheDown(t *testing.T) {
 	c := newMemcachedCache(t, fastOptions("127.0.0.1:1"), discard())
-	f := NewFragments(c, time.Minute)
+	f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 	var renders atomic.Int64
 	out := renderRows(t, f, []item{{1, "a"}, {2, "b"}}, &renders)
 	f.Wait()
@@ -289,8 +303,8 @@ func TestRenderAllWithCacheDown(t *testing.T) {
 }
 
 func TestRenderAllTemplateErrorFailsThePage(t *testing.T) {
-	f := NewFragments(NewMemory(0, discard()), time.Minute)
-	err := f.RenderAll(io.Discard, []string{"a"}, time.Minute, func(int, io.Writer) error { return errors.New("bad row") })
+	f := NewFragments(NewMemory(0, discard()), FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
+	err := f.RenderAll(io.Discard, []string{"a"}, func(int, io.Writer) error { return errors.New("bad row") })
 	if err == nil || !strings.Contains(err.Error(), "bad row") {
 		t.Errorf("got %v, want the row's error", err)
 	}

@@ -26,21 +26,23 @@ const readablePrefix = 150
 const hashLength = 2 * sha256.Size
 
 // Key returns the memcached key that key is stored under: the cache's
-// prefix, then key. A key that leaves the whole at most 250 bytes, without
-// spaces, control characters or '#', is used as it is, in any encoding, as
-// pylibmc sends it (so "view//" stays "view//", as Flask-Caching names it,
-// after the prefix); any other key maps to its first bytes, made safe,
-// plus '#' and its SHA-256, after the prefix. Equal keys map alike,
-// different keys never collide, and the result is always valid.
+// prefix, then the names of its layer and namespace if it has them (see
+// InLayer and Namespace), then key. A key that leaves the whole at most
+// 250 bytes, without spaces, control characters or '#', is used as it
+// is, in any encoding, as pylibmc sends it; any other key maps to its
+// first bytes, made safe, plus '#' and its SHA-256, after the same
+// start. Equal keys map alike, different keys never collide, and the
+// result is always valid.
 func (c *Cache) Key(key string) string {
-	if len(c.prefix)+len(key) <= MaxKeyLength && legal(key) {
-		return c.prefix + key
+	head := c.head()
+	if len(head)+len(key) <= MaxKeyLength && legal(key) {
+		return head + key
 	}
 	sum := sha256.Sum256([]byte(key))
-	readable := min(readablePrefix, len(key), max(0, MaxKeyLength-len(c.prefix)-1-hashLength))
+	readable := min(readablePrefix, len(key), max(0, MaxKeyLength-len(head)-1-hashLength))
 	var b strings.Builder
-	b.Grow(len(c.prefix) + readable + 1 + hashLength)
-	b.WriteString(c.prefix)
+	b.Grow(len(head) + readable + 1 + hashLength)
+	b.WriteString(head)
 	for i := 0; i < readable; i++ {
 		if ch := key[i]; ch > ' ' && ch != 0x7f && ch != hashMark {
 			b.WriteByte(ch)
@@ -53,24 +55,45 @@ func (c *Cache) Key(key string) string {
 	return b.String()
 }
 
+// head is what every key of c starts with: the prefix, the layer's tag
+// and the namespace.
+func (c *Cache) head() string { return c.start }
+
 // Prefix returns what every key of c is stored under, before the key
-// itself.
-func (c *Cache) Prefix() string { return c.prefix }
+// itself: the cache's prefix, its layer's tag and its namespace.
+func (c *Cache) Prefix() string { return c.head() }
 
 // Namespace returns a Cache whose keys are kept apart from c's and from
-// those of every other namespace: a key is stored under c's prefix, then
-// name and a colon. It shares c's servers, counters and near cache, so it
-// costs nothing to make. Use one for data that another instance of the app
-// must not be served, such as what this instance reads from its own
-// database. name should be a short word (at most 32 bytes, no spaces,
-// control characters, ':' or '#'); any other name is replaced by a digest
-// of it.
+// those of every other namespace: a key is stored under c's prefix and
+// layer tag, then name and a colon. It shares c's servers, counters and
+// near cache, so it costs nothing to make. Use one for data that another
+// instance of the app must not be served, such as what this instance
+// reads from its own database. name should be a short word (at most 32
+// bytes, no spaces, control characters, ':' or '#'); any other name is
+// replaced by a digest of it.
 func (c *Cache) Namespace(name string) *Cache {
 	if len(name) > maxNamespaceLength || !legal(name) || strings.ContainsRune(name, ':') {
 		sum := sha256.Sum256([]byte(name))
 		name = hex.EncodeToString(sum[:8])
 	}
-	return &Cache{shared: c.shared, prefix: c.prefix + name + ":"}
+	n := *c
+	n.namespace += name + ":"
+	n.start = n.prefix + n.layerTag + n.namespace
+	return &n
+}
+
+// InLayer returns a Cache whose keys carry layer l's tag after the prefix
+// ("s:" for sessions, see Layer.Tag), so that everything one layer keeps
+// in memcached shares a key prefix: MemCachier's analytics, watching
+// prefixes, then show the same picture per layer as the app's dashboard.
+// The view cache, memoize and fragments put their own keys in their
+// layers; the session store uses c.InLayer(LayerSessions). It shares c's
+// servers, counters and near cache.
+func (c *Cache) InLayer(l Layer) *Cache {
+	n := *c
+	n.layerTag = l.Tag()
+	n.start = n.prefix + n.layerTag + n.namespace
+	return &n
 }
 
 // maxNamespaceLength is the longest name Namespace uses as it is.

@@ -16,7 +16,7 @@ var keyPrefixes = []string{"", "myapp:", strings.Repeat("p", MaxPrefixLength), s
 
 func TestKey(t *testing.T) {
 	for _, prefix := range keyPrefixes {
-		c := &Cache{prefix: prefix}
+		c := &Cache{prefix: prefix, start: prefix}
 		room := MaxKeyLength - len(prefix)
 		passThrough := []string{"view//", "view//tasks", "_template_fragment_cache_item_12", "session:abc", "caf\xc3\xa9", strings.Repeat("k", room)}
 		for _, k := range passThrough {
@@ -98,6 +98,7 @@ func TestKeyPrefixKeepsAppsApart(t *testing.T) {
 		"shop's own tasks": shop.Namespace("mem-4567ef01"),
 	}
 	pages := make(map[string]*viewApp)
+	fragments := make(map[string]*Fragments)
 	for name, c := range caches {
 		pages[name] = newViewApp(c, ViewOptions{Query: []string{"q"}}, html("page of "+name))
 		memo := Memoize(c, "answer", time.Minute, func(context.Context, int) (string, error) { return "result of " + name, nil })
@@ -106,8 +107,9 @@ func TestKeyPrefixKeepsAppsApart(t *testing.T) {
 		}
 		mustSet(t, c, "session:abc", "data of "+name, 0)
 		c.Increment("counter", 1, 0)
-		f := NewFragments(c, time.Minute)
-		f.Render("row", time.Minute, []string{"1"}, func(w io.Writer) error {
+		f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
+		fragments[name] = f
+		f.Render(f.Key("row", "1"), f.opts.Lifetimes, func(w io.Writer) error {
 			_, err := io.WriteString(w, "row of "+name)
 			return err
 		})
@@ -123,7 +125,9 @@ func TestKeyPrefixKeepsAppsApart(t *testing.T) {
 		}
 		wantValue(t, c, "session:abc", "data of "+name)
 		wantValue(t, c, "counter", "1")
-		wantValue(t, c, FragmentKey("row", "1"), "row of "+name)
+		if got, ok := storedBody(t, fragments[name].cache, fragments[name].Key("row", "1")); string(got) != "row of "+name || !ok {
+			t.Errorf("%s: fragment %q, %v; want its own", name, got, ok)
+		}
 	}
 	shop.DeleteView("/")
 	if rec := pages["shop"].do("GET", "/"); rec.Header().Get("X-Cache") != "MISS" {
@@ -135,9 +139,10 @@ func TestKeyPrefixKeepsAppsApart(t *testing.T) {
 		}
 	}
 
-	// Each wrote nine keys: two pages, a path's version and its count of
-	// variants, a memoized result and its version, the session, the
-	// counter and the fragment.
+	// Each wrote nine keys: two pages, its path's tag version and its
+	// count of variants, a memoized result and its function's tag version,
+	// the session, the counter and the fragment. After the app's prefix
+	// comes the layer's tag, if any, then the namespace.
 	var keys []string
 	perPrefix := make(map[string]int)
 	listed := func() bool {
@@ -147,17 +152,23 @@ func TestKeyPrefixKeepsAppsApart(t *testing.T) {
 		}
 		clear(perPrefix)
 		for _, k := range keys {
-			switch {
-			case strings.HasPrefix(k, "shop:pg-0123abcd:"):
-				perPrefix["shop's database"]++
-			case strings.HasPrefix(k, "shop:mem-4567ef01:"):
-				perPrefix["shop's own tasks"]++
-			case strings.HasPrefix(k, "shop:"):
-				perPrefix["shop"]++
-			case strings.HasPrefix(k, "blog:"):
-				perPrefix["blog"]++
-			default:
+			app, rest, ok := strings.Cut(k, ":")
+			if !ok || (app != "shop" && app != "blog") {
 				t.Fatalf("memcached holds %q, which starts with no app's prefix", k)
+			}
+			for _, tag := range []string{"v:", "m:", "f:", "s:", "t:"} {
+				if r, ok := strings.CutPrefix(rest, tag); ok {
+					rest = r
+					break
+				}
+			}
+			switch {
+			case strings.HasPrefix(rest, "pg-0123abcd:"):
+				perPrefix["shop's database"]++
+			case strings.HasPrefix(rest, "mem-4567ef01:"):
+				perPrefix["shop's own tasks"]++
+			default:
+				perPrefix[app]++
 			}
 		}
 		for name := range caches {
@@ -215,7 +226,7 @@ func FuzzKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		for _, prefix := range keyPrefixes {
-			c := &Cache{prefix: prefix}
+			c := &Cache{prefix: prefix, start: prefix}
 			ka, kb := c.Key(a), c.Key(b)
 			if !validKey(ka) || !strings.HasPrefix(ka, prefix) {
 				t.Fatalf("prefix %q: Key(%q) = %q is not valid, or lacks the prefix", prefix, a, ka)

@@ -16,6 +16,27 @@ const (
 	numLayers
 )
 
+// Tag returns what the keys of the layer start with after the cache's
+// prefix: "v:", "m:", "f:" or "s:". Tag versions (see InvalidateTags)
+// start with "t:".
+func (l Layer) Tag() string {
+	switch l {
+	case LayerViews:
+		return "v:"
+	case LayerMemoize:
+		return "m:"
+	case LayerFragments:
+		return "f:"
+	case LayerSessions:
+		return "s:"
+	}
+	return "x:"
+}
+
+// tagVersionsTag is what the keys of tag versions start with after the
+// cache's prefix.
+const tagVersionsTag = "t:"
+
 // String returns the layer's name, as Stats and the dashboard show it.
 func (l Layer) String() string {
 	switch l {
@@ -37,6 +58,13 @@ type LayerStats struct {
 	Hits   uint64 `json:"hits"`
 	Misses uint64 `json:"misses"`
 	Errors uint64 `json:"errors"`
+	// Stale counts lookups answered with an entry past its fresh lifetime:
+	// within its stale window while a refresh ran, or within its grace
+	// window because producing a fresh one failed (of which Rescued).
+	Stale   uint64 `json:"stale"`
+	Rescued uint64 `json:"rescued"`
+	// Refreshes counts the background refreshes this process ran.
+	Refreshes uint64 `json:"refreshes"`
 }
 
 // HitRatio is hits over lookups, or 0 before the first lookup.
@@ -48,7 +76,7 @@ func (s LayerStats) HitRatio() float64 {
 }
 
 type layerCounters struct {
-	hits, misses, errors atomic.Uint64
+	hits, misses, errors, stale, rescued, refreshes atomic.Uint64
 }
 
 // CountHit records that layer l answered a lookup from the cache.
@@ -67,7 +95,8 @@ func (c *Cache) layerStats() []LayerStats {
 	out := make([]LayerStats, numLayers)
 	for l := range numLayers {
 		lc := &c.layers[l]
-		out[l] = LayerStats{Name: l.String(), Hits: lc.hits.Load(), Misses: lc.misses.Load(), Errors: lc.errors.Load()}
+		out[l] = LayerStats{Name: l.String(), Hits: lc.hits.Load(), Misses: lc.misses.Load(), Errors: lc.errors.Load(),
+			Stale: lc.stale.Load(), Rescued: lc.rescued.Load(), Refreshes: lc.refreshes.Load()}
 	}
 	return out
 }

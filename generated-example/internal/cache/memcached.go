@@ -143,7 +143,7 @@ type memcached struct {
 	client *memcache.Client
 	ring   *ring
 
-	authenticated atomic.Bool // some server asked for the credentials and took them
+	authAccepted atomic.Bool // some server asked for the credentials and took them
 }
 
 // dial opens a connection for gomemcache: connect, authenticate, and watch
@@ -198,7 +198,7 @@ func (m *memcached) connect(ctx context.Context, network, addr string) (net.Conn
 		return nil, fmt.Errorf("memcached %s: %w", addr, err)
 	}
 	if asks {
-		m.authenticated.Store(true)
+		m.authAccepted.Store(true)
 	}
 	conn.SetDeadline(time.Time{})
 	return conn, nil
@@ -388,6 +388,10 @@ func (m *memcached) ping() error {
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+func (m *memcached) authenticated() bool { return m.authAccepted.Load() }
+
+func (m *memcached) servers() []ServerState { return m.ring.states() }
 
 func (m *memcached) close() error {
 	m.ring.close()

@@ -16,6 +16,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 func TestAuthMemcachedForm(t *testing.T) {
@@ -33,7 +34,7 @@ func TestAuthMemcachedForm(t *testing.T) {
 		t.Error("Authenticated() = false after the server took the credentials")
 	}
 
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	opts.Password = "wrong-password"
 	bad := newMemcachedCache(t, opts, logs.Logger())
 	err := bad.Ping()
@@ -199,7 +200,7 @@ func TestSilentServerDuringAuth(t *testing.T) {
 	addr := memcachedtest.StartSilent(t)
 	opts := fastOptions(addr)
 	opts.Username, opts.Password = "app", "s3cret"
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, opts, logs.Logger())
 	tr := watchTraffic(c)
 
@@ -270,7 +271,7 @@ func TestDownAtStartup(t *testing.T) {
 func TestHungServer(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	opts := fastOptions(srv.Addr)
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, opts, logs.Logger())
 	tr := watchTraffic(c)
 	mustSet(t, c, "k", "v", 0)
@@ -310,7 +311,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 		srvs = append(srvs, s)
 		addrs = append(addrs, s.Addr)
 	}
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	opts := fastOptions(addrs...)
 	c := newMemcachedCache(t, opts, logs.Logger())
 	tr := watchTraffic(c)
@@ -399,7 +400,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 // operations produce a handful of log lines, not one each.
 func TestOutageLogsAreBounded(t *testing.T) {
 	srv := memcachedtest.Start(t)
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.Logger())
 	srv.Stop()
 	for i := 0; i < 5000; i++ {
@@ -526,7 +527,7 @@ func TestServersNeverDials(t *testing.T) {
 func TestServerStateChangesAreLogged(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	srv.Stop()
-	var logs memcachedtest.LogBuffer
+	var logs testlog.Buffer
 	c := newMemcachedCache(t, fastOptions(srv.Addr), logs.Logger())
 	if err := c.Ping(); err == nil {
 		t.Fatal("ping of a stopped server succeeded")
@@ -549,13 +550,13 @@ func TestServerStateChangesAreLogged(t *testing.T) {
 func TestOneTimeoutPerCall(t *testing.T) {
 	tests := []struct {
 		name string
-		// keys are the keys the call makes with candidate i, and call
-		// makes it.
-		keys func(i int) []string
+		// keys are the memcached keys the call makes on c with candidate
+		// i, and call makes it.
+		keys func(c *Cache, i int) []string
 		call func(t *testing.T, c *Cache, i int)
 	}{
 		{"get then set",
-			func(i int) []string { return []string{fmt.Sprint("k", i)} },
+			func(c *Cache, i int) []string { return []string{c.Key(fmt.Sprint("k", i))} },
 			func(t *testing.T, c *Cache, i int) {
 				k := fmt.Sprint("k", i)
 				if _, ok := c.Get(k); !ok {
@@ -563,10 +564,10 @@ func TestOneTimeoutPerCall(t *testing.T) {
 				}
 			}},
 		{"memoize",
-			func(i int) []string {
-				m := Memoize(nil, fmt.Sprint("f", i), 0, func(context.Context, int) (int, error) { return 0, nil })
+			func(c *Cache, i int) []string {
+				m := Memoize(c, fmt.Sprint("f", i), 0, func(context.Context, int) (int, error) { return 0, nil })
 				key, _ := m.key(1)
-				return []string{key, m.versionKey()}
+				return append([]string{m.cache.Key(key)}, m.tagKeys...)
 			},
 			func(t *testing.T, c *Cache, i int) {
 				m := Memoize(c, fmt.Sprint("f", i), 0, func(_ context.Context, n int) (int, error) { return n + 1, nil })
@@ -575,9 +576,9 @@ func TestOneTimeoutPerCall(t *testing.T) {
 				}
 			}},
 		{"view",
-			func(i int) []string {
+			func(c *Cache, i int) []string {
 				path := fmt.Sprint("/p", i)
-				return []string{viewVersionKey(path), "view/" + path}
+				return []string{c.tagCache().Key(PathTag(path)), c.InLayer(LayerViews).Key("view/" + path)}
 			},
 			func(t *testing.T, c *Cache, i int) {
 				a := newViewApp(c, ViewOptions{}, html("page"))
@@ -595,7 +596,7 @@ func TestOneTimeoutPerCall(t *testing.T) {
 			c := newMemcachedCache(t, opts, discard())
 			r := c.backend.(*memcached).ring
 			i := 0
-			for ; !allOn(r, first.Addr, tc.keys(i)); i++ {
+			for ; !allOn(r, first.Addr, tc.keys(c, i)); i++ {
 			}
 			first.Hang()
 			second.Hang()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,7 +115,7 @@ func TestMemoize(t *testing.T) {
 			fn, calls := counted(func(int) (int, error) { return value, nil })
 			m := Memoize(c, t.Name(), time.Minute, fn)
 			m.Call(ctx, 0)
-			c.Delete(m.versionKey()) // as if memcached evicted it
+			c.backend.delete(m.tagKeys[0]) // as if memcached evicted the function's tag
 			value = 2
 			if got, _ := m.Call(ctx, 0); got != 2 {
 				t.Errorf("after the version was evicted got %d, want the new result 2", got)
@@ -197,7 +196,7 @@ func TestMemoizeBinaryCodec(t *testing.T) {
 		t.Errorf("got %+v, %v after %d calls; want {40} from the cache", got, err, calls.Load())
 	}
 	key, _ := m.key(4)
-	if stored, _ := c.Get(key); !strings.HasSuffix(string(stored), "\nn=40") {
+	if stored, _ := storedBody(t, m.cache, key); string(stored) != "n=40" {
 		t.Errorf("stored %q, want the value's own encoding", stored)
 	}
 }
@@ -283,7 +282,7 @@ func TestMemoizePanicReachesWaiters(t *testing.T) {
 			m.Call(ctx, 1)
 		}()
 		<-started
-		version, _ := c.Get(m.versionKey())
+		version := currentVersions(m)
 		const waiters = 3
 		type result struct {
 			n   int
@@ -370,7 +369,7 @@ func TestMemoizeOutlivesItsCaller(t *testing.T) {
 		}()
 		<-started
 		key, _ := m.key(1)
-		version, _ := c.Get(m.versionKey())
+		version := currentVersions(m)
 		waiter := make(chan error)
 		go func() {
 			r, err := m.Call(context.Background(), 1)
@@ -387,4 +386,10 @@ func TestMemoizeOutlivesItsCaller(t *testing.T) {
 		}
 		<-leader
 	}}})
+}
+
+// currentVersions returns the versions of m's tags, as a call reads them.
+func currentVersions[A, R any](m *Memo[A, R]) []tagVersion {
+	got, _ := m.cache.getFull(m.tagKeys)
+	return m.tags.versions(m.tagList, m.tagKeys, got)
 }

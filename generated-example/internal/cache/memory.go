@@ -173,3 +173,7 @@ func (m *memory) touch(key string, exp int32) error {
 
 func (m *memory) ping() error  { return nil }
 func (m *memory) close() error { return nil }
+
+// Memory has no servers: none to ask for credentials, none to list.
+func (m *memory) authenticated() bool    { return false }
+func (m *memory) servers() []ServerState { return nil }

@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -31,22 +30,21 @@ const nearEntryOverhead = 256
 //
 // It keeps the view cache's rules because it only ever holds what Views
 // stored in memcached or read back and validated from there, and Views
-// consults it after deciding that the request may share a page. The
-// instance that deletes a page or a fragment drops its own copies at once
-// (see deleted), so a visitor always sees their own change on their next
-// page.
+// consults it after deciding that the request may share a page. It serves
+// an entry only while the entry is fresh: a stale one goes back to
+// memcached, where its refresh is decided. The instance that invalidates a
+// tag drops its own copies of what carries it at once (see invalidated),
+// so a visitor always sees their own change on their next page.
 //
-// Entries belong to a group, which a delete drops as a whole: a page's
-// group is its path (all its variants), and every fragment is in the group
-// fragmentGroup. Groups are counted by generation: a delete moves its
-// group to the next one, and an entry read under an earlier generation is
-// never served again. The counters are a fixed array that groups share by
-// hash, so a million deleted paths cost no more memory than one: a delete
-// also drops the entries of the few groups that share its counter, which
-// costs them a round trip, never a stale answer.
+// Tags are counted by generation: an invalidation moves its tag to the
+// next one, and an entry read under an earlier generation of any of its
+// tags is never served again. The counters are a fixed array that tags
+// share by hash, so a million invalidated tags cost no more memory than
+// one: an invalidation also drops the entries of the few tags that share
+// its counter, which costs them a round trip, never a stale answer.
 //
-// Keys and groups are the caller's, qualified by the Cache's prefix, so
-// the namespaces of one process keep apart here as in memcached.
+// Keys and tags are full memcached keys (Cache.Key), so the prefixes,
+// layers and namespaces of one process keep apart here as in memcached.
 //
 // A nil *near is a near cache that is off: it holds nothing.
 type near struct {
@@ -56,28 +54,27 @@ type near struct {
 	seed  maphash.Seed
 
 	mu    sync.Mutex
-	items map[nearKey]*list.Element // of *nearEntry
-	lru   *list.List                // front is the most recently used
+	items map[string]*list.Element // of *nearEntry
+	lru   *list.List               // front is the most recently used
 	size  int
-	gens  [nearGenerations]uint64 // by group's hash: how many times its groups were dropped
+	gens  [nearGenerations]uint64 // by tag's hash: how many times its tags were invalidated
 }
 
-// nearGenerations is the number of generation counters the groups share.
+// nearGenerations is the number of generation counters the tags share.
 const nearGenerations = 4096
 
-// fragmentGroup is the group of every fragment: fragment keys name one
-// version of their content, so deleting one is rare, and drops them all.
-const fragmentGroup = "_template_fragment_cache_"
-
-// nearKey is a key of a Cache with the given prefix.
-type nearKey struct{ prefix, key string }
+// nearMark is the generation of one of an entry's tags when it was read.
+type nearMark struct {
+	slot int
+	gen  uint64
+}
 
 type nearEntry struct {
-	key   nearKey
-	slot  int       // the generation counter of the entry's group
-	gen   uint64    // that counter when the value was read
+	key   string
+	marks []nearMark
 	value any       // *page or []byte, shared by the requests it answers: never changed
 	read  time.Time // when the value was read or rendered: it is served until read+ttl
+	fresh int64     // the entry's fresh lifetime's end, Unix milliseconds
 	cost  int
 }
 
@@ -90,71 +87,76 @@ func newNear(ttl time.Duration, limit int, now func() time.Time) *near {
 	if limit <= 0 {
 		limit = DefaultNearCacheBytes
 	}
-	return &near{ttl: ttl, limit: limit, now: now, seed: maphash.MakeSeed(), items: make(map[nearKey]*list.Element), lru: list.New()}
+	return &near{ttl: ttl, limit: limit, now: now, seed: maphash.MakeSeed(), items: make(map[string]*list.Element), lru: list.New()}
 }
 
-// slot returns the generation counter of the group of a Cache with the
-// given prefix.
-func (n *near) slot(prefix, group string) int {
-	var h maphash.Hash
-	h.SetSeed(n.seed)
-	h.WriteString(prefix)
-	h.WriteByte(0)
-	h.WriteString(group)
-	return int(h.Sum64() % nearGenerations)
+// slot returns the generation counter of the tag with the full key tag.
+func (n *near) slot(tag string) int {
+	return int(maphash.String(n.seed, tag) % nearGenerations)
 }
 
-// gen returns group's generation. Take it before reading what will be
-// put: a value read before a delete of its group is then never kept
-// after it.
-func (n *near) gen(prefix, group string) uint64 {
-	if n == nil {
-		return 0
-	}
-	slot := n.slot(prefix, group)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.gens[slot]
-}
-
-// get returns the fresh value under key, or nil.
-func (n *near) get(prefix, key string) any {
+// marks returns the generations of key and of its tags (all full keys).
+// Take them before reading what will be put: a value read before its key
+// was deleted or one of its tags invalidated is then never kept after it.
+func (n *near) marks(key string, tags []string) []nearMark {
 	if n == nil {
 		return nil
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.lookup(nearKey{prefix, key}, n.now())
+	return n.marksLocked(key, tags)
+}
+
+// marksLocked is marks for a caller that holds n.mu.
+func (n *near) marksLocked(key string, tags []string) []nearMark {
+	marks := make([]nearMark, 0, 1+len(tags))
+	for _, k := range append([]string{key}, tags...) {
+		slot := n.slot(k)
+		marks = append(marks, nearMark{slot, n.gens[slot]})
+	}
+	return marks
+}
+
+// get returns the value under key if it is fresh, or nil.
+func (n *near) get(key string) any {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lookup(key, n.now())
 }
 
 // fragments sets got[i] to the fresh fragment under keys[i], for those it
-// holds, and returns fragmentGroup's generation, all under one lock. A page
-// with a row per fragment takes the lock once, not once a row: under load
-// on a few cores, a goroutine descheduled while holding the lock keeps
-// every other request waiting, and twenty lookups a page made that the
-// near cache's main cost.
-func (n *near) fragments(prefix string, keys []string, got [][]byte) uint64 {
-	slot := n.slot(prefix, fragmentGroup)
+// holds, and returns the marks of each it does not, all under one lock. A
+// page with a row per fragment takes the lock once, not once a row: under
+// load on a few cores, a goroutine descheduled while holding the lock
+// keeps every other request waiting, and twenty lookups a page made that
+// the near cache's main cost.
+func (n *near) fragments(keys, tags []string, got [][]byte) [][]nearMark {
+	marks := make([][]nearMark, len(keys))
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := n.now()
 	for i, key := range keys {
-		if data, ok := n.lookup(nearKey{prefix, key}, now).([]byte); ok {
+		if data, ok := n.lookup(key, now).([]byte); ok {
 			got[i] = data
+		} else {
+			marks[i] = n.marksLocked(key, tags)
 		}
 	}
-	return n.gens[slot]
+	return marks
 }
 
 // lookup returns the value under key if it is fresh at now, marking it
 // used, or nil. The caller holds n.mu.
-func (n *near) lookup(key nearKey, now time.Time) any {
+func (n *near) lookup(key string, now time.Time) any {
 	el, ok := n.items[key]
 	if !ok {
 		return nil
 	}
 	e := el.Value.(*nearEntry)
-	if e.gen != n.gens[e.slot] || now.Sub(e.read) >= n.ttl {
+	if !n.current(e.marks) || now.Sub(e.read) >= n.ttl || now.UnixMilli() >= e.fresh {
 		n.remove(el)
 		return nil
 	}
@@ -162,74 +164,81 @@ func (n *near) lookup(key nearKey, now time.Time) any {
 	return e.value
 }
 
+// current reports whether no tag of marks was invalidated since they were
+// taken. The caller holds n.mu.
+func (n *near) current(marks []nearMark) bool {
+	for _, m := range marks {
+		if n.gens[m.slot] != m.gen {
+			return false
+		}
+	}
+	return true
+}
+
 // page returns the fresh page under key, or nil.
-func (n *near) page(prefix, key string) *page {
-	p, _ := n.get(prefix, key).(*page)
+func (n *near) page(key string) *page {
+	p, _ := n.get(key).(*page)
 	return p
 }
 
-// putPage keeps p, read or rendered at the time read under path's
-// generation gen.
-func (n *near) putPage(prefix, key, path string, gen uint64, read time.Time, p *page) {
+// putPage keeps p, an entry fresh until fresh (Unix milliseconds), read
+// or rendered at the time read under the tag generations marks.
+func (n *near) putPage(key string, marks []nearMark, read time.Time, fresh int64, p *page) {
 	if n == nil {
 		return
 	}
 	// Requests share the page: clip its header values, so that a
 	// middleware appending to one gets a copy instead of writing into
 	// the shared array.
-	shared := &page{version: p.version, status: p.status, header: make(http.Header, len(p.header)), body: p.body}
-	cost := len(prefix) + len(key) + len(p.body) + nearEntryOverhead
+	shared := &page{status: p.status, header: make(http.Header, len(p.header)), body: p.body}
+	cost := len(key) + len(p.body) + nearEntryOverhead
 	for k, v := range p.header {
 		shared.header[k] = slices.Clip(v)
 		for _, s := range v {
 			cost += len(k) + len(s)
 		}
 	}
-	n.put(prefix, key, path, gen, read, shared, cost)
+	n.put(key, marks, read, fresh, shared, cost)
 }
 
-// put keeps value, read at the time read under group's generation gen,
-// unless group was dropped since then.
-func (n *near) put(prefix, key, group string, gen uint64, read time.Time, value any, cost int) {
+// put keeps value, read at the time read under the tag generations marks
+// and fresh until fresh (Unix milliseconds), unless a tag was invalidated
+// since.
+func (n *near) put(key string, marks []nearMark, read time.Time, fresh int64, value any, cost int) {
 	if n == nil || cost > n.limit {
 		return
 	}
-	slot := n.slot(prefix, group)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if gen != n.gens[slot] || n.now().Sub(read) >= n.ttl {
+	if !n.current(marks) || n.now().Sub(read) >= n.ttl {
 		return
 	}
-	k := nearKey{prefix, key}
-	if el, ok := n.items[k]; ok {
+	if el, ok := n.items[key]; ok {
 		n.remove(el)
 	}
-	n.items[k] = n.lru.PushFront(&nearEntry{key: k, slot: slot, gen: gen, value: value, read: read, cost: cost})
+	n.items[key] = n.lru.PushFront(&nearEntry{key: key, marks: marks, value: value, read: read, fresh: fresh, cost: cost})
 	n.size += cost
 	for n.size > n.limit {
 		n.remove(n.lru.Back())
 	}
 }
 
-// deleted is told of every key deleted from a Cache with the given
-// prefix. Deleting a page's key drops every page of its path at once (the
-// one without a query string and all those with one); deleting a fragment
-// drops every fragment.
-func (n *near) deleted(prefix, key string) {
-	group, ok := "", false
-	if path, isView := strings.CutPrefix(key, "view/"); isView {
-		group, _, _ = strings.Cut(path, "?")
-		ok = true
-	} else if strings.HasPrefix(key, fragmentGroup) {
-		group, ok = fragmentGroup, true
-	}
-	if n == nil || !ok {
+// invalidated is told of every tag (its full key) invalidated in this
+// process: every entry that carries it is dropped at once.
+func (n *near) invalidated(tag string) {
+	if n == nil {
 		return
 	}
-	slot := n.slot(prefix, group)
+	slot := n.slot(tag)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.gens[slot]++
+}
+
+// deleted is told of every key (a full key) deleted in this process: its
+// entry is dropped, and one read before the delete is never kept.
+func (n *near) deleted(key string) {
+	n.invalidated(key)
 }
 
 // remove deletes an entry. The caller holds n.mu.

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -92,12 +93,13 @@ func TestNearCache(t *testing.T) {
 		t.Errorf("%d renders after DeleteView, want 2", n)
 	}
 
-	// So does the Flask guide's cache.delete('view/' + path).
-	if err := c.Delete("view/" + "/near"); err != nil {
+	// So does a delete of the page's key in the view layer.
+	a.do("GET", "/near")
+	if err := c.InLayer(LayerViews).Delete("view//near"); err != nil {
 		t.Fatal(err)
 	}
 	if got := a.do("GET", "/near").Header().Get("X-Cache"); got != "MISS" {
-		t.Errorf("right after Delete(view//near): %q, want MISS", got)
+		t.Errorf("right after deleting view//near: %q, want MISS", got)
 	}
 }
 
@@ -149,58 +151,71 @@ func TestNearCacheOff(t *testing.T) {
 }
 
 // TestNearCacheKeepsNoPageReadBeforeADelete: a page read from memcached
-// just before this instance deleted it is not kept afterwards.
+// just before this instance invalidated its tag, or deleted its key, is
+// not kept afterwards.
 func TestNearCacheKeepsNoPageReadBeforeADelete(t *testing.T) {
 	now := time.Now()
 	n := newNear(time.Second, 0, func() time.Time { return now })
 	p := &page{status: http.StatusOK, header: http.Header{}, body: []byte("old")}
-	gen := n.gen("", "/x")
-	n.deleted("", "view//x?q=1")
-	n.putPage("", "view//x", "/x", gen, now, p)
-	if got := n.page("", "view//x"); got != nil {
-		t.Errorf("kept a page read before the delete: %q", got.body)
+	for _, drop := range []string{"t:path:/x", "v:view//x"} {
+		marks := n.marks("v:view//x", []string{"t:path:/x"})
+		n.invalidated(drop)
+		n.putPage("v:view//x", marks, now, math.MaxInt64, p)
+		if got := n.page("v:view//x"); got != nil {
+			t.Errorf("kept a page read before %s was dropped: %q", drop, got.body)
+		}
+		n.putPage("v:view//x", n.marks("v:view//x", []string{"t:path:/x"}), now, math.MaxInt64, p)
+		if got := n.page("v:view//x"); got == nil {
+			t.Errorf("a page read after %s was dropped was not kept", drop)
+		}
+		n.invalidated(drop)
+		if got := n.page("v:view//x"); got != nil {
+			t.Errorf("served after %s was dropped", drop)
+		}
 	}
-	n.putPage("", "view//x", "/x", n.gen("", "/x"), now, p)
-	if got := n.page("", "view//x"); got == nil {
-		t.Error("a page read after the delete was not kept")
+	n.putPage("v:view//x", n.marks("v:view//x", nil), now, now.UnixMilli(), p)
+	if got := n.page("v:view//x"); got != nil {
+		t.Error("served a page past its fresh lifetime")
 	}
 }
 
-// TestNearCacheGenerationsAreBounded: deleting a million different paths
-// leaves the near cache's bookkeeping the size it was (it grew by an entry
-// a path, 16 MB to 92 MB of heap), and a page read before its path was
-// deleted is still never kept or served after, whatever was deleted
-// between.
+// TestNearCacheGenerationsAreBounded: invalidating a million different
+// tags leaves the near cache's bookkeeping the size it was (it grew by an
+// entry a path, 16 MB to 92 MB of heap), and a page read before its tag
+// was invalidated is still never kept or served after, whatever was
+// invalidated between.
 func TestNearCacheGenerationsAreBounded(t *testing.T) {
 	now := time.Now()
 	n := newNear(time.Minute, 0, func() time.Time { return now })
 	p := &page{status: http.StatusOK, header: http.Header{}, body: []byte("old")}
 	const paths = 1_000_000
 	for i := 0; i < paths; i++ {
-		n.deleted("", "view//gone/"+strconv.Itoa(i))
+		n.invalidated("t:path:/gone/" + strconv.Itoa(i))
 	}
 	if got := len(n.gens); got > nearGenerations {
-		t.Errorf("after deleting %d paths the near cache tracks %d generations, want at most %d", paths, got, nearGenerations)
+		t.Errorf("after invalidating %d tags the near cache tracks %d generations, want at most %d", paths, got, nearGenerations)
 	}
 
-	// Keep a page for each of many paths, delete each path, and check that
-	// none of them is served; and that a page read before a delete, and
-	// offered after it, is not kept.
+	// Keep a page for each of many paths, invalidate each path's tag, and
+	// check that none of them is served; and that a page read before an
+	// invalidation, and offered after it, is not kept.
 	const kept = 5000
 	for i := 0; i < kept; i++ {
 		path := "/kept/" + strconv.Itoa(i)
-		n.putPage("", "view/"+path, path, n.gen("", path), now, p)
+		key, tags := "v:view/"+path, []string{"t:" + PathTag(path)}
+		n.putPage(key, n.marks(key, tags), now, math.MaxInt64, p)
 	}
 	for i := 0; i < kept; i++ {
 		path := "/kept/" + strconv.Itoa(i)
-		gen := n.gen("", path)
-		n.deleted("", "view/"+path)
-		if got := n.page("", "view/"+path); got != nil {
-			t.Fatalf("%s: served after its delete", path)
+		key, tags := "v:view/"+path, []string{"t:" + PathTag(path)}
+		marks := n.marks(key, tags)
+		n.invalidated(tags[0])
+		if got := n.page(key); got != nil {
+			t.Fatalf("%s: served after its invalidation", path)
 		}
-		n.putPage("", "view/"+path, path, gen, now, p)
-		if got := n.page("", "view/"+path); got != nil {
-			t.Fatalf("%s: kept a page read before its delete", path)
+		n.putPage(key, marks, now, math.MaxInt64, p)
+		if got := n.page(key); got != nil {
+			t.Fatalf("%s: kept a page read before its invalidation", path)
 		}
 	}
 }
@@ -213,12 +228,12 @@ func TestNearCacheKeepsPrefixesApart(t *testing.T) {
 	n := newNear(time.Minute, 0, func() time.Time { return now })
 	mine := &page{status: http.StatusOK, header: http.Header{}, body: []byte("mine")}
 	theirs := &page{status: http.StatusOK, header: http.Header{}, body: []byte("theirs")}
-	n.putPage("a:", "view//", "/", n.gen("a:", "/"), now, mine)
-	if got := n.page("b:", "view//"); got != nil {
+	n.putPage("a:v:view//", n.marks("a:v:view//", nil), now, math.MaxInt64, mine)
+	if got := n.page("b:v:view//"); got != nil {
 		t.Fatalf("prefix b: got prefix a:'s page %q", got.body)
 	}
-	n.putPage("b:", "view//", "/", n.gen("b:", "/"), now, theirs)
-	if got := n.page("a:", "view//"); got == nil || string(got.body) != "mine" {
+	n.putPage("b:v:view//", n.marks("b:v:view//", nil), now, math.MaxInt64, theirs)
+	if got := n.page("a:v:view//"); got == nil || string(got.body) != "mine" {
 		t.Fatalf("prefix a: got %v, want its own page", got)
 	}
 }
@@ -230,19 +245,19 @@ func TestNearCacheIsBounded(t *testing.T) {
 	body := []byte(strings.Repeat("b", 1000))
 	for i := 0; i < 100; i++ {
 		path := "/p" + strconv.Itoa(i)
-		n.putPage("", "view/"+path, path, n.gen("", path), now, &page{status: http.StatusOK, header: http.Header{}, body: body})
+		n.putPage("view/"+path, n.marks("view/"+path, nil), now, math.MaxInt64, &page{status: http.StatusOK, header: http.Header{}, body: body})
 		if n.size > limit {
 			t.Fatalf("after %d pages: %d bytes, limit %d", i+1, n.size, limit)
 		}
 	}
-	if n.page("", "view//p99") == nil {
+	if n.page("view//p99") == nil {
 		t.Error("the newest page was evicted")
 	}
-	if n.page("", "view//p0") != nil {
+	if n.page("view//p0") != nil {
 		t.Error("the oldest page was kept past the limit")
 	}
-	n.putPage("", "view//huge", "/huge", 0, now, &page{status: http.StatusOK, header: http.Header{}, body: make([]byte, limit)})
-	if n.page("", "view//huge") != nil {
+	n.putPage("view//huge", n.marks("view//huge", nil), now, math.MaxInt64, &page{status: http.StatusOK, header: http.Header{}, body: make([]byte, limit)})
+	if n.page("view//huge") != nil {
 		t.Error("a page larger than the whole near cache was kept")
 	}
 }
@@ -253,7 +268,7 @@ func TestNearCacheIsBounded(t *testing.T) {
 func TestNearCacheFragments(t *testing.T) {
 	c, other, clock := nearPair(t, time.Second)
 	trips := countTrips(c)
-	f := NewFragments(c, time.Minute)
+	f := NewFragments(c, FragmentOptions{Lifetimes: Lifetimes{Fresh: time.Minute}})
 	items := []item{{1, "one"}, {2, "two"}, {3, "three"}}
 	var renders atomic.Int64
 	renderRows(t, f, items, &renders)
@@ -264,7 +279,7 @@ func TestNearCacheFragments(t *testing.T) {
 		t.Errorf("near hit: %q with %d reads, %d renders; want the rows with 0 reads, 3 renders", got, trips.gets.Load(), renders.Load())
 	}
 
-	other.Delete(FragmentKey("row", "2"))
+	other.InLayer(LayerFragments).Delete(f.Key("row", "2"))
 	items[1].Name = "deux"
 	if got := renderRows(t, f, items, &renders); !strings.Contains(got, "<li>two</li>") {
 		t.Errorf("within the TTL of another instance's delete: %q, want the near copy", got)
@@ -275,7 +290,7 @@ func TestNearCacheFragments(t *testing.T) {
 	}
 	f.Wait()
 
-	c.Delete(FragmentKey("row", "3"))
+	f.cache.Delete(f.Key("row", "3"))
 	items[2].Name = "trois"
 	if got := renderRows(t, f, items, &renders); !strings.Contains(got, "<li>trois</li>") {
 		t.Errorf("right after this instance's delete: %q, want row 3 rendered again", got)

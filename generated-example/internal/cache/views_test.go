@@ -92,7 +92,7 @@ func TestViews(t *testing.T) {
 			if n := a.calls.Load(); n != 1 {
 				t.Errorf("handler ran %d times, want 1", n)
 			}
-			if _, ok := c.Get("view//hello"); !ok {
+			if _, ok := c.InLayer(LayerViews).Get("view//hello"); !ok {
 				t.Error(`the page is not stored under "view//hello"`)
 			}
 		}},
@@ -135,14 +135,14 @@ func TestViews(t *testing.T) {
 					t.Errorf("the hit replayed %s: %q", name, v)
 				}
 			}
-			if data, _ := c.Get("view//headers"); strings.Count(string(data), ": ") != 1 {
+			if data, _ := storedBody(t, c.InLayer(LayerViews), "view//headers"); strings.Count(string(data), ": ") != 1 {
 				t.Errorf("the stored page holds more than its content type:\n%s", data)
 			}
 		}},
-		{"delete invalidates as in the Flask guide", func(t *testing.T, c *Cache) {
+		{"deleting the page, or DeleteView, invalidates it", func(t *testing.T, c *Cache) {
 			a := newViewApp(c, ViewOptions{}, html("x"))
 			a.do("GET", "/inv")
-			c.Delete("view/" + "/inv")
+			c.InLayer(LayerViews).Delete("view/" + "/inv")
 			a.do("GET", "/inv")
 			a.do("GET", "/inv2")
 			c.DeleteView("/inv2")
@@ -322,7 +322,7 @@ func TestViews(t *testing.T) {
 			stored := 0
 			for i := 1; i <= 10; i++ {
 				u, _ := url.Parse("/flood?r=" + strconv.Itoa(i))
-				if _, ok := c.Get(ViewKey(u)); ok {
+				if _, ok := c.InLayer(LayerViews).Get(ViewKey(u)); ok {
 					stored++
 				}
 			}
@@ -392,7 +392,7 @@ func TestViews(t *testing.T) {
 			}
 		}},
 		{"per-route TTL", func(t *testing.T, c *Cache) {
-			a := newViewApp(c, ViewOptions{TTL: time.Second}, html("t"))
+			a := newViewApp(c, ViewOptions{Lifetimes: Lifetimes{Fresh: time.Second}}, html("t"))
 			a.do("GET", "/ttl")
 			time.Sleep(2100 * time.Millisecond)
 			if rec := a.do("GET", "/ttl"); rec.Header().Get("X-Cache") != "MISS" {
@@ -508,13 +508,15 @@ func TestViewWaitersShareAFailure(t *testing.T) {
 			first := make(chan *httptest.ResponseRecorder, 1)
 			go serve(ctx, first)
 			<-entered
-			version, _ := c.Get(viewVersionKey(path))
+			tags := c.tagCache()
+			got, _ := c.getFull([]string{tags.Key(PathTag(path))})
+			versions := tags.versions([]string{PathTag(path)}, []string{tags.Key(PathTag(path))}, got)
 			answers := make(chan *httptest.ResponseRecorder, waiters)
 			for range waiters {
 				go serve(context.Background(), answers)
 			}
 			eventually(t, 5*time.Second, "every request waiting for the first", func() bool {
-				return group.waiting(flightKey("view/"+path, version)) == waiters
+				return group.waiting(flightKey("view/"+path, versions)) == waiters
 			})
 			if tc.gone {
 				cancel()
@@ -557,35 +559,49 @@ func TestViewsWithCacheDown(t *testing.T) {
 // version of this one) left under a page's key is checked before it is
 // replayed, and anything unexpected is a miss, counted as an error.
 func TestViewsRejectStoredEntries(t *testing.T) {
-	valid := "page2\nv1\n200\n2\nContent-Type: text/html\n\nok"
-	entries := map[string]string{
-		"status 0":              "page2\nv1\n0\n2\nContent-Type: text/html\n\nok",
-		"status 500":            "page2\nv1\n500\n2\nContent-Type: text/html\n\nok",
-		"a cookie":              "page2\nv1\n200\n2\nSet-Cookie: session=stolen\n\nok",
-		"a looser policy":       "page2\nv1\n200\n2\nContent-Security-Policy: script-src 'unsafe-inline'\n\nok",
-		"an unknown header":     "page2\nv1\n200\n2\nLocation: https://evil.example\n\nok",
-		"a control character":   "page2\nv1\n200\n2\nContent-Type: text/html\x00\n\nok",
-		"a short body":          "page2\nv1\n200\n5\nContent-Type: text/html\n\nok",
-		"a long body":           "page2\nv1\n200\n1\nContent-Type: text/html\n\nok",
-		"a negative length":     "page2\nv1\n200\n-1\nContent-Type: text/html\n\nok",
-		"no end of headers":     "page2\nv1\n200\n2\nContent-Type: text/html\n",
-		"the old format":        "page1\n200\nContent-Type: text/html\n\nok",
+	valid := "page3\n200\n2\nContent-Type: text/html\n\nok"
+	pages := map[string]string{
+		"status 0":              "page3\n0\n2\nContent-Type: text/html\n\nok",
+		"status 500":            "page3\n500\n2\nContent-Type: text/html\n\nok",
+		"a cookie":              "page3\n200\n2\nSet-Cookie: session=stolen\n\nok",
+		"a looser policy":       "page3\n200\n2\nContent-Security-Policy: script-src 'unsafe-inline'\n\nok",
+		"an unknown header":     "page3\n200\n2\nLocation: https://evil.example\n\nok",
+		"a control character":   "page3\n200\n2\nContent-Type: text/html\x00\n\nok",
+		"a short body":          "page3\n200\n5\nContent-Type: text/html\n\nok",
+		"a long body":           "page3\n200\n1\nContent-Type: text/html\n\nok",
+		"a negative length":     "page3\n200\n-1\nContent-Type: text/html\n\nok",
+		"no end of headers":     "page3\n200\n2\nContent-Type: text/html\n",
+		"an older format":       "page2\nv1\n200\n2\nContent-Type: text/html\n\nok",
 		"not a page at all":     "\x00\x01garbage",
-		"too many headers":      "page2\nv1\n200\n2\n" + strings.Repeat("Content-Type: text/html\n", 20) + "\nok",
+		"too many headers":      "page3\n200\n2\n" + strings.Repeat("Content-Type: text/html\n", 20) + "\nok",
 		"another page's format": "HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\n\r\nok",
-		"a cache lifetime":      "page2\nv1\n200\n2\nContent-Type: text/html\nCache-Control: public, max-age=31536000\n\nok",
-		"a validator":           "page2\nv1\n200\n2\nContent-Type: text/html\nEtag: \"x\"\n\nok",
+		"a cache lifetime":      "page3\n200\n2\nContent-Type: text/html\nCache-Control: public, max-age=31536000\n\nok",
+		"a validator":           "page3\n200\n2\nContent-Type: text/html\nEtag: \"x\"\n\nok",
+	}
+	entries := map[string]string{
+		"no entry around the page": valid,
+		"a bad entry header":       "entry1 x 0 0 0\n" + valid,
+		"too many tags":            "entry1 0 0 0 1000\n" + valid,
+		"a tag line without a tag": "entry1 9223372036854775807 9223372036854775807 9223372036854775807 1\nv1\n" + valid,
 	}
 	for name, c := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			a := newViewApp(c, ViewOptions{}, html("rendered"))
-			c.Set(viewVersionKey("/poisoned"), []byte("v1"), 0)
-			c.Set("view//poisoned", []byte(valid), 0)
+			views, tc := c.InLayer(LayerViews), c.tagCache()
+			tag := PathTag("/poisoned")
+			version := string(tc.newVersion(tc.Key(tag)))
+			stored := func(page string) string {
+				return string(newEnvelope(time.Now(), Lifetimes{}, []tagVersion{{tag, version}}, []byte(page)).encode())
+			}
+			views.Set("view//poisoned", []byte(stored(valid)), 0)
 			if rec := a.do("GET", "/poisoned"); rec.Header().Get("X-Cache") != "HIT" || rec.Body.String() != "ok" {
 				t.Fatalf("a valid entry: X-Cache %q body %q, want HIT ok", rec.Header().Get("X-Cache"), rec.Body)
 			}
+			for what, page := range pages {
+				entries[what] = stored(page)
+			}
 			for what, entry := range entries {
-				c.Set("view//poisoned", []byte(entry), 0)
+				views.Set("view//poisoned", []byte(entry), 0)
 				errorsBefore := c.Stats().Errors
 				rec := a.do("GET", "/poisoned")
 				if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "MISS" || rec.Body.String() != "rendered" {

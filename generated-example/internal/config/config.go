@@ -58,6 +58,16 @@ type Config struct {
 	// package's default.
 	MaxBodyBytes int64
 
+	// Views, Memoize and Fragments are how long each caching layer serves
+	// what it stores: CACHE_DEFAULT_TIMEOUT seconds fresh (as Flask-Caching
+	// names it; default DefaultCacheTimeout, 0 for until evicted or
+	// invalidated), or the layer's own CACHE_VIEW_TIMEOUT,
+	// CACHE_MEMO_TIMEOUT or CACHE_FRAGMENT_TIMEOUT; then
+	// CACHE_STALE_TIMEOUT seconds stale while one refresh runs (default
+	// DefaultStaleTimeout), and CACHE_GRACE_TIMEOUT seconds in all past
+	// fresh when making a fresh one fails (default DefaultGraceTimeout).
+	Views, Memoize, Fragments Lifetimes
+
 	// MaxConns is how many connections the app holds open at once
 	// (MAX_CONNS); at the limit it stops accepting until one closes.
 	MaxConns int
@@ -77,6 +87,22 @@ type Config struct {
 	// pages are open, except on Heroku, where they are then not served.
 	DashboardPassword string
 }
+
+// Lifetimes say how long a caching layer serves an entry: fresh, then
+// stale while it is refreshed, and in all past fresh when making a fresh
+// one fails. They convert to the cache package's cache.Lifetimes.
+type Lifetimes struct {
+	Fresh, Stale, Grace time.Duration
+}
+
+// Defaults of the caching layers' lifetimes, in seconds as the variables
+// take them: CACHE_DEFAULT_TIMEOUT is Flask-Caching's default, and an
+// hour of grace rides out most database outages.
+const (
+	DefaultCacheTimeout = 300
+	DefaultStaleTimeout = 60
+	DefaultGraceTimeout = 3600
+)
 
 // DefaultPort is the port used when PORT is unset, as in the Flask guide.
 const DefaultPort = 5000
@@ -172,6 +198,34 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if v := cfg.CacheKeyPrefix; len(v) > maxCacheKeyPrefix || strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
 		bad("CACHE_KEY_PREFIX=%q: want at most %d bytes with no spaces or control characters, such as myapp:", v, maxCacheKeyPrefix)
+	}
+
+	seconds := func(name string, def int) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return time.Duration(def) * time.Second
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			bad("%s=%q is not a number of seconds (0 or more)", name, v)
+		}
+		return time.Duration(n) * time.Second
+	}
+	fresh := seconds("CACHE_DEFAULT_TIMEOUT", DefaultCacheTimeout)
+	stale := seconds("CACHE_STALE_TIMEOUT", DefaultStaleTimeout)
+	grace := seconds("CACHE_GRACE_TIMEOUT", DefaultGraceTimeout)
+	for _, l := range []struct {
+		name string
+		dst  *Lifetimes
+	}{
+		{"CACHE_VIEW_TIMEOUT", &cfg.Views},
+		{"CACHE_MEMO_TIMEOUT", &cfg.Memoize},
+		{"CACHE_FRAGMENT_TIMEOUT", &cfg.Fragments},
+	} {
+		*l.dst = Lifetimes{Fresh: fresh, Stale: stale, Grace: grace}
+		if getenv(l.name) != "" {
+			l.dst.Fresh = seconds(l.name, 0)
+		}
 	}
 
 	cfg.NearCacheTTL = DefaultNearCacheTTL

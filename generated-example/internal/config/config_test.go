@@ -89,12 +89,32 @@ func TestLoad(t *testing.T) {
 			env:  map[string]string{"MEMCACHIER_SERVERS": "[::1]:11211"},
 			want: Config{Port: DefaultPort, MemcachedServers: []string{"[::1]:11211"}, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns},
 		},
+		{
+			name: "cache timeouts",
+			env: map[string]string{
+				"CACHE_DEFAULT_TIMEOUT":  "60",
+				"CACHE_MEMO_TIMEOUT":     "0",
+				"CACHE_FRAGMENT_TIMEOUT": "86400",
+				"CACHE_STALE_TIMEOUT":    "0",
+				"CACHE_GRACE_TIMEOUT":    "600",
+			},
+			want: Config{
+				Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns,
+				Views:     Lifetimes{Fresh: time.Minute, Grace: 10 * time.Minute},
+				Memoize:   Lifetimes{Grace: 10 * time.Minute},
+				Fragments: Lifetimes{Fresh: 24 * time.Hour, Grace: 10 * time.Minute},
+			},
+		},
 	}
+	defaults := Lifetimes{Fresh: DefaultCacheTimeout * time.Second, Stale: DefaultStaleTimeout * time.Second, Grace: DefaultGraceTimeout * time.Second}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Load(env(tt.env))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
+			}
+			if tt.want.Views == (Lifetimes{}) {
+				tt.want.Views, tt.want.Memoize, tt.want.Fragments = defaults, defaults, defaults
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
@@ -130,6 +150,9 @@ func TestLoadErrors(t *testing.T) {
 		{"key prefix with a space", map[string]string{"CACHE_KEY_PREFIX": "my app:"}, `CACHE_KEY_PREFIX="my app:"`},
 		{"key prefix with a control character", map[string]string{"CACHE_KEY_PREFIX": "app\n"}, `CACHE_KEY_PREFIX="app\n"`},
 		{"key prefix too long", map[string]string{"CACHE_KEY_PREFIX": strings.Repeat("p", 65)}, "at most 64 bytes"},
+		{"timeout as a duration", map[string]string{"CACHE_DEFAULT_TIMEOUT": "5m"}, `CACHE_DEFAULT_TIMEOUT="5m" is not a number of seconds`},
+		{"negative grace", map[string]string{"CACHE_GRACE_TIMEOUT": "-1"}, `CACHE_GRACE_TIMEOUT="-1"`},
+		{"bad layer timeout", map[string]string{"CACHE_VIEW_TIMEOUT": "ten"}, `CACHE_VIEW_TIMEOUT="ten"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,7 +32,7 @@ func BenchmarkLoadSave(b *testing.B) {
 	defer raw.Close()
 
 	e := echo.New()
-	e.Use(Middleware(store, forwardedHTTPS))
+	e.Use(Middleware(store, cookieFlags))
 	e.GET("/session", func(c echo.Context) error {
 		sess, _ := Get("session", c)
 		n, _ := sess.Values["n"].(int)

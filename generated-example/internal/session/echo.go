@@ -18,15 +18,16 @@ const storeKey = "session.store"
 // cache never hands this visitor a page cached for someone else, nor
 // stores theirs; checking the signature needs no round trip either.
 //
-// isHTTPS is the app's rule for whether a request came over https, and so
-// whether its session cookie is Secure: whom to believe about that (a
-// router's X-Forwarded-Proto, say) is the app's to decide, once, for all
-// its cookies. A request that came over TLS to this process always is.
-func Middleware(store *Store, isHTTPS func(*http.Request) bool) echo.MiddlewareFunc {
+// cookieFlags returns the app's flags for the cookies of its answer to a
+// request (Path, HttpOnly, SameSite, Secure...), which the session cookie
+// carries with its own name, value and lifetime: the flags, and whom to
+// believe about https (a router's X-Forwarded-Proto, say), are the app's
+// to decide, once, for all its cookies.
+func Middleware(store *Store, cookieFlags func(*http.Request) http.Cookie) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Set(storeKey, store)
-			state(c.Request()).secure = isHTTPS(c.Request())
+			state(c.Request()).cookieFlags = cookieFlags
 			if store.hasSessionCookie(c.Request()) {
 				cache.MarkPersonal(c.Request())
 			}

@@ -6,7 +6,7 @@
 // SESSION_SECRET; the data lives in the cache under "session:<id>". Use it
 // from Echo handlers like echo-contrib/session:
 //
-//	e.Use(session.Middleware(store, isHTTPS))
+//	e.Use(session.Middleware(store, cookieFlags))
 //	sess, _ := session.Get("session", c)
 //	sess.Values["key"] = "value" // saved before the response is written
 //
@@ -20,10 +20,11 @@
 //   - A request that does not call Get costs no cache round trip and sets
 //     no cookie; a session that did not change is not written back; an
 //     empty session is never stored.
-//   - Cookies are HttpOnly, SameSite=Lax, Path=/, and Secure on https
-//     (as the app's rule given to Middleware says, which behind Heroku's
-//     router reads X-Forwarded-Proto), set explicitly rather than inherited
-//     from gorilla/sessions' defaults.
+//   - Cookies carry the app's flags, given to Middleware (the generated
+//     app's are HttpOnly, SameSite=Lax, Path=/, and Secure on https, which
+//     behind Heroku's router reads X-Forwarded-Proto), set explicitly
+//     rather than inherited from gorilla/sessions' defaults. Without them,
+//     outside Middleware, no cookie is written.
 //   - With the cache down, a request gets an empty session and succeeds.
 package session
 
@@ -78,7 +79,9 @@ func NewStore(c *cache.Cache, opts Options, secret []byte, previous ...[]byte) *
 	if opts.MaxAge <= 0 {
 		opts.MaxAge = DefaultMaxAge
 	}
-	s := &Store{cache: c, opts: opts, now: time.Now}
+	// Sessions are a layer of the cache of their own: their keys carry its
+	// tag, so that watching prefixes tells them from pages and fragments.
+	s := &Store{cache: c.InLayer(cache.LayerSessions), opts: opts, now: time.Now}
 	for _, key := range append([][]byte{secret}, previous...) {
 		codec := securecookie.New(key, nil)
 		codec.MaxAge(int(opts.MaxAge / time.Second))
@@ -151,6 +154,9 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 
 // save is Save with the session's encoding, if the caller already has it.
 func (s *Store) save(r *http.Request, w http.ResponseWriter, sess *sessions.Session, data []byte) error {
+	if state(r).cookieFlags == nil {
+		return errNoFlags
+	}
 	cache.MarkPersonal(r) // the response sets or expires this visitor's cookie
 	st := state(r).get(sess.Name())
 	if sess.Options.MaxAge < 0 || len(sess.Values) == 0 {
@@ -284,16 +290,22 @@ func (s *Store) ttl(created, now time.Time) time.Duration {
 	return ttl
 }
 
-// cookieOptions are the session cookie's flags for a response to r. It
-// is Secure when r came over TLS, or Middleware's rule says the visitor
-// did, through a router that terminates TLS.
+// cookieOptions are the session cookie's options for a response to r:
+// the app's cookie flags, as Middleware got them for r, and the store's
+// lifetime. Outside Middleware there are no flags, and save refuses to
+// set a cookie.
 func (s *Store) cookieOptions(r *http.Request) *sessions.Options {
+	var f http.Cookie
+	if flags := state(r).cookieFlags; flags != nil {
+		f = flags(r)
+	}
 	return &sessions.Options{
-		Path:     "/",
+		Path:     f.Path,
+		Domain:   f.Domain,
 		MaxAge:   int(s.opts.MaxAge / time.Second),
-		HttpOnly: true,
-		Secure:   r.TLS != nil || state(r).secure,
-		SameSite: http.SameSiteLaxMode,
+		HttpOnly: f.HttpOnly,
+		Secure:   f.Secure,
+		SameSite: f.SameSite,
 	}
 }
 
@@ -326,12 +338,12 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// requestState is what the store remembers during one request: whether
-// its cookies must be Secure, and how each session was loaded, to tell
+// requestState is what the store remembers during one request: the
+// app's flags for its cookies, and how each session was loaded, to tell
 // whether it changed.
 type requestState struct {
-	secure   bool
-	sessions map[string]*sessionState
+	cookieFlags func(*http.Request) http.Cookie // from Middleware; nil outside it
+	sessions    map[string]*sessionState
 }
 
 type sessionState struct {
@@ -366,3 +378,7 @@ func (rs *requestState) get(name string) *sessionState {
 }
 
 var errNoStore = errors.New("session: no store in the context; add session.Middleware")
+
+// errNoFlags is what saving a session outside Middleware returns: the
+// cookie's flags are the app's, and Middleware is where they come from.
+var errNoFlags = errors.New("session: no cookie flags for the request; use the store through session.Middleware")

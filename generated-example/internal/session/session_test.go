@@ -22,9 +22,15 @@ var (
 	oldSecret = []byte(strings.Repeat("o", 32))
 )
 
-// forwardedHTTPS is the https rule of an app behind Heroku's router.
-func forwardedHTTPS(r *http.Request) bool {
-	return r.Header.Get("X-Forwarded-Proto") == "https"
+// cookieFlags are the cookie flags of an app behind Heroku's router, as
+// the generated app's web package gives them to Middleware.
+func cookieFlags(r *http.Request) http.Cookie {
+	return http.Cookie{
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
+		SameSite: http.SameSiteLaxMode,
+	}
 }
 
 // app is an Echo app with session routes, like the generated app's.
@@ -40,7 +46,7 @@ func newApp(t *testing.T, c *cache.Cache, opts Options, secrets ...[]byte) *app 
 		secrets = [][]byte{secret}
 	}
 	a := &app{e: echo.New(), store: NewStore(c, opts, secrets[0], secrets[1:]...), cache: c}
-	a.e.Use(Middleware(a.store, forwardedHTTPS))
+	a.e.Use(Middleware(a.store, cookieFlags))
 	get := func(c echo.Context) *sessionValues {
 		sess, err := Get("session", c)
 		if err != nil {
@@ -167,7 +173,7 @@ func TestSessions(t *testing.T) {
 				if len(id) < 22 || strings.Contains(ck.Value, "secret-data") {
 					t.Errorf("cookie %q, id %q: want a random ID of at least 128 bits and no data", ck.Value, id)
 				}
-				if _, ok := c.Get("session:" + string(id)); !ok {
+				if _, ok := c.InLayer(cache.LayerSessions).Get("session:" + string(id)); !ok {
 					t.Errorf("no cache entry under session:%s", id)
 				}
 			})
@@ -181,7 +187,7 @@ func TestSessions(t *testing.T) {
 				if ck == nil || ck.Value == planted {
 					t.Fatal("the planted ID was kept")
 				}
-				if _, ok := c.Get("session:attacker-chosen-id"); ok {
+				if _, ok := c.InLayer(cache.LayerSessions).Get("session:attacker-chosen-id"); ok {
 					t.Error("data was stored under the planted ID")
 				}
 			})
@@ -369,5 +375,25 @@ func TestGetWithoutMiddleware(t *testing.T) {
 	c := e.NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
 	if _, err := Get("session", c); err == nil {
 		t.Error("Get without Middleware succeeded, want an error")
+	}
+}
+
+// TestSaveWithoutMiddleware: the Store used directly, as a gorilla/sessions
+// store, outside Middleware, has no cookie flags: Save refuses and sets no
+// cookie, rather than set one without HttpOnly and SameSite.
+func TestSaveWithoutMiddleware(t *testing.T) {
+	store := NewStore(cache.NewMemory(0, discard()), Options{}, secret)
+	req := httptest.NewRequest("GET", "/", nil)
+	sess, err := store.Get(req, "session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Values["key"] = "value"
+	rec := httptest.NewRecorder()
+	if err := store.Save(req, rec, sess); err == nil {
+		t.Error("Save without Middleware succeeded, want an error")
+	}
+	if cookies := rec.Result().Cookies(); len(cookies) != 0 {
+		t.Errorf("Save without Middleware set cookies %+v, want none", cookies)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
@@ -74,7 +73,7 @@ func benchIndex(b *testing.B, near time.Duration, n int) func(*testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s, err := NewServer(config.Config{}, c, logger)
+	s, err := NewServer(Options{}, c, logger)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,15 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/echocache/scaffold/generated-example/internal/config"
-
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
 // TestFlashCookieFlags: the flash cookie carries every flag, and Secure
 // exactly when the visitor came over https, as Heroku's router says.
 func TestFlashCookieFlags(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	for _, proto := range []string{"", "http", "https"} {
 		req := httptest.NewRequest(http.MethodPost, "/tasks", nil)
@@ -45,7 +43,7 @@ func TestFlashCookieFlags(t *testing.T) {
 // refused, adds nothing and sets no cookie; over https the flash cookie is
 // Secure.
 func TestFlashCookieOnHeroku(t *testing.T) {
-	s, _ := newTestServer(t, loadConfig(t, onHeroku))
+	s, _ := newTestServer(t, onHeroku)
 	s.ServeTasks(tasks.NewMemory())
 	b := newBrowser(t, s)
 	b.header.Set("X-Forwarded-Proto", "http")

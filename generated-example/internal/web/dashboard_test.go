@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestCacheDashboardServers: with two memcached servers, killing one shows
@@ -18,7 +18,7 @@ import (
 // ring's probe has put it back.
 func TestCacheDashboardServers(t *testing.T) {
 	a, b := memcachedtest.Start(t), memcachedtest.Start(t)
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{
 		Servers:      []string{a.Addr, b.Addr},
 		RetryTimeout: 200 * time.Millisecond,
@@ -28,7 +28,7 @@ func TestCacheDashboardServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	s := newServerWithCache(t, config.Config{MemcachedServers: []string{a.Addr, b.Addr}}, c, logger)
+	s := newServerWithCache(t, Options{}, c, logger)
 
 	up := func(page, addr string) bool {
 		return strings.Contains(page, `<li class="up"><code>`+addr+`</code>: up</li>`)
@@ -60,7 +60,7 @@ func TestCacheDashboardServers(t *testing.T) {
 // TestCacheDashboardShowsLayersInUse: a server with no pages of its own
 // uses the view cache alone, and the dashboard shows no other layer.
 func TestCacheDashboardShowsLayersInUse(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	page := do(s, http.MethodGet, "/cache/").Body.String()
 	if !strings.Contains(page, "<th>views</th>") {
 		t.Errorf("the dashboard lacks the views layer:\n%s", page)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestAnonymousGetsStoreNothing: a flood of cookie-less GETs on every
@@ -29,7 +29,7 @@ func TestAnonymousGetsStoreNothing(t *testing.T) {
 func checkAnonymousGetsStoreNothing(t *testing.T, addPages func(*Server)) {
 	t.Helper()
 	mc := memcachedtest.Start(t)
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	backends := map[string]func(t *testing.T) *cache.Cache{
 		"memory": func(t *testing.T) *cache.Cache { return cache.NewMemory(32<<10, logger) },
 		"memcached": func(t *testing.T) *cache.Cache {
@@ -51,7 +51,7 @@ func checkAnonymousGetsStoreNothing(t *testing.T, addPages func(*Server)) {
 	}
 	for name, newCache := range backends {
 		t.Run(name, func(t *testing.T) {
-			s := newServerWithCache(t, config.Config{}, newCache(t), logger)
+			s := newServerWithCache(t, Options{}, newCache(t), logger)
 			s.UseSessions(testSessions(s))
 			addPages(s)
 			var targets []string

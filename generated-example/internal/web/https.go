@@ -14,10 +14,25 @@ const strictTransportSecurity = "max-age=63072000"
 // isHTTPS reports whether the visitor connected over https, directly or
 // through a router that terminates TLS and says so in X-Forwarded-Proto,
 // as Heroku's does. It is the app's one answer to "must this request's
-// cookies be Secure": the flash and session cookies ask it, and with
-// FORCE_HTTPS every request that reaches a handler has passed it.
+// cookies be Secure" (see cookieFlags), and with FORCE_HTTPS every
+// request that reaches a handler has passed it.
 func isHTTPS(r *http.Request) bool {
 	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+// cookieFlags returns the flags of every cookie the app sets in its answer
+// to r, set explicitly rather than left to a library's defaults: HttpOnly
+// (no script reads it), SameSite=Lax (not sent with cross-site posts),
+// Path=/, and Secure whenever the visitor came over https. The session
+// middleware and the flash cookie (newCookie) both take them from here;
+// each adds its cookie's name, value and lifetime.
+func cookieFlags(r *http.Request) http.Cookie {
+	return http.Cookie{
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   isHTTPS(r),
+		SameSite: http.SameSiteLaxMode,
+	}
 }
 
 // requireHTTPS keeps plain http away from the app, for FORCE_HTTPS (on by

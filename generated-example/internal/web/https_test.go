@@ -9,22 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
-// loadConfig is the configuration that env gives, as main reads it.
-func loadConfig(t *testing.T, env map[string]string) config.Config {
-	t.Helper()
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// onHeroku is the environment of a Heroku dyno, as far as the web side
-// reads it.
-var onHeroku = map[string]string{"DYNO": "web.1"}
+// onHeroku is the server's options on a Heroku dyno, as run.go gives
+// them: DYNO is set there, and FORCE_HTTPS is on by default.
+var onHeroku = Options{OnHeroku: true, ForceHTTPS: true}
 
 // TestHTTPSOnHeroku: on Heroku, whose router also answers http://, a GET
 // or HEAD that came over http is redirected to the same URL on https, and
@@ -34,21 +23,21 @@ var onHeroku = map[string]string{"DYNO": "web.1"}
 func TestHTTPSOnHeroku(t *testing.T) {
 	for _, where := range []struct {
 		name   string
-		env    map[string]string
+		opts   Options
 		forced bool
 	}{
 		{"on Heroku", onHeroku, true},
-		{"FORCE_HTTPS=1", map[string]string{"FORCE_HTTPS": "1"}, true},
-		{"FORCE_HTTPS=0 on Heroku", map[string]string{"DYNO": "web.1", "FORCE_HTTPS": "0"}, false},
-		{"locally", nil, false},
+		{"FORCE_HTTPS=1", Options{ForceHTTPS: true}, true},
+		{"FORCE_HTTPS=0 on Heroku", Options{OnHeroku: true}, false},
+		{"locally", Options{}, false},
 	} {
 		forced := where.forced
-		for name, newServer := range cachesWith(t, loadConfig(t, where.env)) {
+		for name, newServer := range cachesWith(t, where.opts) {
 			t.Run(where.name+"/"+name, func(t *testing.T) {
 				s := newServer(t)
 				posts := 0
 				s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/page", func(c echo.Context) error { return c.String(http.StatusOK, "page") },
-					viewCache(s.cache, cache.ViewOptions{TTL: time.Minute, Query: []string{"q"}}))
+					viewCache(s.cache, cache.ViewOptions{Lifetimes: cache.Lifetimes{Fresh: time.Minute}, Query: []string{"q"}}))
 				s.echo.POST("/page", func(c echo.Context) error {
 					posts++
 					c.SetCookie(&http.Cookie{Name: "session", Value: "new"})
@@ -115,7 +104,7 @@ func TestHTTPSOnHeroku(t *testing.T) {
 // TestRedirectKeepsTheHost: the redirect to https goes to the host the
 // request named and nowhere else, even when that names a user or a path.
 func TestRedirectKeepsTheHost(t *testing.T) {
-	s, _ := newTestServer(t, loadConfig(t, onHeroku))
+	s, _ := newTestServer(t, onHeroku)
 	for _, tt := range []struct{ host, target, want string }{
 		{"app.example.com", "//evil.example/x", "https://app.example.com//evil.example/x"},
 		{"app.example.com:8443", "/a%20b?x=%2F", "https://app.example.com:8443/a%20b?x=%2F"},

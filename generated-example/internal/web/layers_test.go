@@ -6,15 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/echocache/scaffold/generated-example/internal/config"
-
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
 // TestCacheDashboard: the page counts each layer's hits and misses as the
 // demo is used, and is never a cached view.
 func TestCacheDashboard(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.UseSessions(testSessions(s))
 	s.ServeTasks(tasks.NewMemory())
 	b := newBrowser(t, s)

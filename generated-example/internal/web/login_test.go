@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/echocache/scaffold/generated-example/internal/config"
-
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
@@ -75,7 +73,7 @@ func TestHeaderFollowsLogin(t *testing.T) {
 // one only holding /set/'s value, gets a page rendered for them, which
 // sets no cookie.
 func TestSessionWithoutLoginBypassesTheCache(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.UseSessions(testSessions(s))
 	s.ServeTasks(tasks.NewMemory())
 	b := newBrowser(t, s)

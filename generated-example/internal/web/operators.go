@@ -6,8 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
 // operatorsOnly is the rule for the pages meant for whoever runs the app
@@ -19,9 +17,9 @@ import (
 // secret. Without one, the pages are open locally, for development, and
 // on Heroku (DYNO set) they are not there at all: 404, as for a page that
 // does not exist.
-func operatorsOnly(cfg config.Config) echo.MiddlewareFunc {
-	if cfg.DashboardPassword == "" {
-		if cfg.OnHeroku {
+func operatorsOnly(dashboardPassword string, onHeroku bool) echo.MiddlewareFunc {
+	if dashboardPassword == "" {
+		if onHeroku {
 			return func(echo.HandlerFunc) echo.HandlerFunc {
 				return func(echo.Context) error { return echo.ErrNotFound }
 			}
@@ -31,7 +29,7 @@ func operatorsOnly(cfg config.Config) echo.MiddlewareFunc {
 	// Comparing digests takes the same time whatever the guess and
 	// whatever its length, so the answer's timing tells nothing about
 	// the password.
-	want := sha256.Sum256([]byte(cfg.DashboardPassword))
+	want := sha256.Sum256([]byte(dashboardPassword))
 	return middleware.BasicAuthWithConfig(middleware.BasicAuthConfig{
 		Realm: "operators",
 		Validator: func(_, password string, _ echo.Context) (bool, error) {

@@ -27,15 +27,15 @@ func TestDashboardIsPrivateOnHeroku(t *testing.T) {
 	}
 	for _, where := range []struct {
 		name  string
-		env   map[string]string
+		opts  Options
 		tries []try
 	}{
-		{"locally", nil, anyone},
-		{"locally with a password", map[string]string{"DASHBOARD_PASSWORD": password}, withPassword},
+		{"locally", Options{}, anyone},
+		{"locally with a password", Options{DashboardPassword: password}, withPassword},
 		{"on Heroku", onHeroku, []try{{"", "", http.StatusNotFound}, {"admin", password, http.StatusNotFound}}},
-		{"on Heroku with a password", map[string]string{"DYNO": "web.1", "DASHBOARD_PASSWORD": password}, withPassword},
+		{"on Heroku with a password", Options{OnHeroku: true, ForceHTTPS: true, DashboardPassword: password}, withPassword},
 	} {
-		for name, newServer := range cachesWith(t, loadConfig(t, where.env)) {
+		for name, newServer := range cachesWith(t, where.opts) {
 			t.Run(where.name+"/"+name, func(t *testing.T) {
 				s := newServer(t)
 				for _, target := range []string{"/cache/", "/cache/stats"} {

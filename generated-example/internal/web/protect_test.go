@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/echocache/scaffold/generated-example/internal/config"
-
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
 )
 
@@ -37,7 +35,7 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 	for _, cs := range crossSite {
 		for _, p := range posts {
 			t.Run(cs.name+" "+p.target, func(t *testing.T) {
-				s, _ := newTestServer(t, config.Config{})
+				s, _ := newTestServer(t, Options{})
 				s.ServeTasks(tasks.NewMemory())
 				owner := newBrowser(t, s)
 				owner.do(http.MethodPost, "/tasks", url.Values{"title": {"mine"}})
@@ -77,7 +75,7 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 	}
 	for _, so := range sameOrigin {
 		t.Run(so.name, func(t *testing.T) {
-			s, _ := newTestServer(t, config.Config{})
+			s, _ := newTestServer(t, Options{})
 			s.ServeTasks(tasks.NewMemory())
 			b := newBrowser(t, s)
 			for k, v := range so.header {
@@ -157,7 +155,7 @@ func TestBodyLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := newTestServer(t, config.Config{MaxBodyBytes: limit})
+			s, _ := newTestServer(t, Options{MaxBodyBytes: limit})
 			s.ServeTasks(tasks.NewMemory())
 			var body io.Reader = strings.NewReader(url.Values{"title": {tt.title}}.Encode())
 			if tt.streamed {

@@ -2,13 +2,18 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"text/template/parse"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,14 +30,16 @@ const (
 
 // renderer holds one parsed template set per page: the layout, the page
 // and the partials, parsed once at start-up; and the partials alone, for
-// fragments that handlers render.
+// fragments that handlers render. It also names the markup of each page
+// and partial with a digest, which cached pages and fragments carry in
+// their keys, so that a release with other markup never serves the cached
+// markup of the one before.
 type renderer struct {
 	pages    map[string]*template.Template
 	partials *template.Template
-	// sections are the parts of the app that every page's header links
-	// to (see Server.addSection). They are added before the app serves,
-	// and only read after that.
-	sections []section
+	// pageDigests and fragmentDigests name the markup of each page and
+	// partial.
+	pageDigests, fragmentDigests map[string]string
 }
 
 // newRenderer parses every page. Each set gets the fragment-cache
@@ -71,8 +78,117 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 		}
 		r.pages[path.Base(name)] = t
 	}
+	r.pageDigests, r.fragmentDigests = make(map[string]string), make(map[string]string)
+	for name, t := range r.pages {
+		r.pageDigests[name] = digest(t.Templates())
+	}
+	for _, t := range r.partials.Templates() {
+		r.fragmentDigests[t.Name()] = digest(calledBy(r.partials, t.Name()))
+	}
 	return r, nil
 }
+
+// digest names the markup of templates: the first 12 hex digits of a
+// SHA-256 of their parsed form, in name order. Their parsed form changes
+// with their markup and not with the files' spacing outside actions, nor
+// when other templates change.
+func digest(templates []*template.Template) string {
+	slices.SortFunc(templates, func(a, b *template.Template) int { return strings.Compare(a.Name(), b.Name()) })
+	h := sha256.New()
+	for _, t := range templates {
+		if t.Tree == nil || t.Tree.Root == nil {
+			continue
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00", t.Name(), t.Tree.Root.String())
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// calledBy returns the template name in set and every template it calls,
+// through {{template}} and through the fragment functions {{cache}} and
+// {{cacheFor}} with a constant name.
+func calledBy(set *template.Template, name string) []*template.Template {
+	var out []*template.Template
+	seen := make(map[string]bool)
+	var visit func(name string)
+	visit = func(name string) {
+		t := set.Lookup(name)
+		if seen[name] || t == nil || t.Tree == nil {
+			return
+		}
+		seen[name] = true
+		out = append(out, t)
+		walk(t.Tree.Root, func(called string) { visit(called) })
+	}
+	visit(name)
+	return out
+}
+
+// walk calls found with the name of every template that node and what it
+// holds call.
+func walk(node parse.Node, found func(name string)) {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			walk(c, found)
+		}
+	case *parse.TemplateNode:
+		found(n.Name)
+	case *parse.ActionNode:
+		walkPipe(n.Pipe, found)
+	case *parse.IfNode:
+		walkPipe(n.Pipe, found)
+		walk(n.List, found)
+		walk(n.ElseList, found)
+	case *parse.RangeNode:
+		walkPipe(n.Pipe, found)
+		walk(n.List, found)
+		walk(n.ElseList, found)
+	case *parse.WithNode:
+		walkPipe(n.Pipe, found)
+		walk(n.List, found)
+		walk(n.ElseList, found)
+	}
+}
+
+// walkPipe finds the fragments that a pipeline renders: {{cache "name" …}}
+// and {{cacheFor N "name" …}}.
+func walkPipe(pipe *parse.PipeNode, found func(name string)) {
+	if pipe == nil {
+		return
+	}
+	for _, cmd := range pipe.Cmds {
+		if len(cmd.Args) < 2 {
+			continue
+		}
+		fn, ok := cmd.Args[0].(*parse.IdentifierNode)
+		if !ok {
+			continue
+		}
+		arg := 1
+		if fn.Ident == "cacheFor" {
+			arg = 2
+		} else if fn.Ident != "cache" {
+			continue
+		}
+		if arg < len(cmd.Args) {
+			if s, ok := cmd.Args[arg].(*parse.StringNode); ok {
+				found(s.Text)
+			}
+		}
+	}
+}
+
+// pageDigest names the markup of the page name: its layout, itself and
+// every partial, which its handler may render into it.
+func (r *renderer) pageDigest(name string) string { return r.pageDigests[name] }
+
+// fragmentDigest names the markup of the partial name and the partials it
+// calls.
+func (r *renderer) fragmentDigest(name string) string { return r.fragmentDigests[name] }
 
 // timeFormat is how pages show times: to the millisecond, so that a
 // reload shows whether a part of the page was rendered again.
@@ -83,9 +199,8 @@ const timeFormat = "15:04:05.000"
 // the layout that depend on who is visiting (methods on view, such as the
 // header's log-in state, read it).
 type view struct {
-	Page     any
-	Sections []section // the header's links
-	c        echo.Context
+	Page any
+	c    echo.Context
 }
 
 // buffers hold pages while they are rendered. html/template writes a page
@@ -112,7 +227,7 @@ func (r *renderer) execute(name string, data any, c echo.Context, send func(page
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, Sections: r.sections, c: c}); err != nil {
+	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, c: c}); err != nil {
 		return err
 	}
 	return send(buf.Bytes())

@@ -6,20 +6,15 @@ package web
 import (
 	"embed"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
-
-// fragmentTTL is how long a cached template fragment is kept when its
-// template does not say (cacheFor sets its own).
-const fragmentTTL = time.Hour
 
 //go:embed views static
 var assets embed.FS
@@ -32,17 +27,53 @@ type Server struct {
 	views     *renderer
 	cache     *cache.Cache
 	fragments *cache.Fragments
+	opts      Options             // the settings NewServer was given
 	layers    []cache.Layer       // the caching layers in use, for the dashboard
 	operators echo.MiddlewareFunc // guards the pages for the app's operators
 }
+
+// Options are the settings a Server reads, which run.go takes from the
+// app's configuration.
+type Options struct {
+	// MaxBodyBytes is the largest request body accepted, in bytes; larger
+	// ones are answered 413. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// OnHeroku is whether requests come through Heroku's router, which
+	// appends the client's address to X-Forwarded-For (see clientIP); it
+	// also hides the operators' pages when there is no DashboardPassword.
+	OnHeroku bool
+	// ForceHTTPS redirects plain http to https and sends
+	// Strict-Transport-Security (see requireHTTPS).
+	ForceHTTPS bool
+	// DashboardPassword guards the pages for the app's operators (see
+	// operatorsOnly).
+	DashboardPassword string
+	// Views, Memoize and Fragments say how long each caching layer serves
+	// what it stores: whole pages, memoized results and fragments.
+	Views, Memoize, Fragments Lifetimes
+}
+
+// Lifetimes say how long a caching layer serves an entry (see
+// cache.Lifetimes).
+type Lifetimes = cache.Lifetimes
 
 // NewServer returns a Server with the routes every app has: /healthz, the
 // cache dashboard (for operators only: see operatorsOnly) and the static
 // files. It parses the views once; a broken view is an error here, not at
 // request time.
-func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server, error) {
-	fragments := cache.NewFragments(c, fragmentTTL)
-	views, err := newRenderer(assets, fragments)
+func NewServer(opts Options, c *cache.Cache, logger *slog.Logger) (*Server, error) {
+	return newServer(opts, c, logger, assets)
+}
+
+// newServer is NewServer with the views and static files in fsys, for
+// tests that change them as a new release would.
+func newServer(opts Options, c *cache.Cache, logger *slog.Logger, fsys fs.FS) (*Server, error) {
+	var views *renderer
+	fragments := cache.NewFragments(c, cache.FragmentOptions{
+		Lifetimes: opts.Fragments,
+		Digest:    func(name string) string { return views.fragmentDigest(name) },
+	})
+	views, err := newRenderer(fsys, fragments)
 	if err != nil {
 		return nil, err
 	}
@@ -52,34 +83,42 @@ func NewServer(cfg config.Config, c *cache.Cache, logger *slog.Logger) (*Server,
 		views:     views,
 		cache:     c,
 		fragments: fragments,
+		opts:      opts,
 		layers:    []cache.Layer{cache.LayerViews},
-		operators: operatorsOnly(cfg),
+		operators: operatorsOnly(opts.DashboardPassword, opts.OnHeroku),
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.Renderer = views
 	s.echo.HTTPErrorHandler = s.handleError
-	s.echo.IPExtractor = clientIP(cfg.OnHeroku)
-	maxBody := cfg.MaxBodyBytes
+	s.echo.IPExtractor = clientIP(opts.OnHeroku)
+	maxBody := opts.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
 	s.echo.Use(s.logRequests(), s.recoverPanics())
-	if cfg.ForceHTTPS {
+	if opts.ForceHTTPS {
 		s.echo.Use(requireHTTPS())
 	}
 	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))
-	s.routes()
+	s.routes(fsys)
 	return s, nil
+}
+
+// newFragments returns fragments on c (the server's cache, or a namespace
+// of it) with the server's lifetimes for fragments and the partials'
+// digests in their keys, as the "cache" template functions have them.
+func (s *Server) newFragments(c *cache.Cache) *cache.Fragments {
+	return cache.NewFragments(c, cache.FragmentOptions{Lifetimes: s.opts.Fragments, Digest: s.views.fragmentDigest})
 }
 
 // routes registers the routes every app has. The app's own pages add
 // theirs with their own methods, which main calls (see run.go).
-func (s *Server) routes() {
+func (s *Server) routes(fsys fs.FS) {
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/cache/", s.handleCacheDashboard, s.operators)
 	s.echo.GET("/cache/stats", s.handleCacheStats, s.operators)
-	s.echo.StaticFS("/static", echo.MustSubFS(assets, "static"))
+	s.echo.StaticFS("/static", echo.MustSubFS(fsys, "static"))
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -13,23 +13,23 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // newTestServer returns a Server with the routes every app has, on an
 // in-memory cache, and a buffer that collects its logs. Tests add the
 // pages they need, as run.go does.
-func newTestServer(t *testing.T, cfg config.Config) (*Server, *memcachedtest.LogBuffer) {
+func newTestServer(t *testing.T, opts Options) (*Server, *testlog.Buffer) {
 	t.Helper()
-	logs := &memcachedtest.LogBuffer{}
+	logs := &testlog.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	return newServerWithCache(t, cfg, cache.NewMemory(0, logger), logger), logs
+	return newServerWithCache(t, opts, cache.NewMemory(0, logger), logger), logs
 }
 
-func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger *slog.Logger) *Server {
+func newServerWithCache(t *testing.T, opts Options, c *cache.Cache, logger *slog.Logger) *Server {
 	t.Helper()
-	s, err := NewServer(cfg, c, logger)
+	s, err := NewServer(opts, c, logger)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -39,19 +39,19 @@ func newServerWithCache(t *testing.T, cfg config.Config, c *cache.Cache, logger 
 // caches returns a Server factory per cache backend, for tests that must
 // hold on both.
 func caches(t *testing.T) map[string]func(t *testing.T) *Server {
-	return cachesWith(t, config.Config{})
+	return cachesWith(t, Options{})
 }
 
-// cachesWith is caches for servers with the configuration cfg.
-func cachesWith(t *testing.T, cfg config.Config) map[string]func(t *testing.T) *Server {
+// cachesWith is caches for servers with the options opts.
+func cachesWith(t *testing.T, opts Options) map[string]func(t *testing.T) *Server {
 	srv := memcachedtest.Start(t)
 	return map[string]func(t *testing.T) *Server{
 		"memory": func(t *testing.T) *Server {
-			s, _ := newTestServer(t, cfg)
+			s, _ := newTestServer(t, opts)
 			return s
 		},
 		"memcached": func(t *testing.T) *Server {
-			logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+			logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 			c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{srv.Addr}}, logger)
 			if err != nil {
 				t.Fatal(err)
@@ -59,9 +59,7 @@ func cachesWith(t *testing.T, cfg config.Config) map[string]func(t *testing.T) *
 			t.Cleanup(func() { c.Close() })
 			// One server for all subtests: start each from an empty cache.
 			c.DeleteView("/")
-			cfg := cfg
-			cfg.MemcachedServers = []string{srv.Addr}
-			return newServerWithCache(t, cfg, c, logger)
+			return newServerWithCache(t, opts, c, logger)
 		},
 	}
 }
@@ -121,7 +119,7 @@ func do(s http.Handler, method, target string) *httptest.ResponseRecorder {
 }
 
 func TestRoutes(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{Port: config.DefaultPort})
+	s, _ := newTestServer(t, Options{})
 	tests := []struct {
 		method, target string
 		status         int
@@ -152,7 +150,7 @@ func TestRoutes(t *testing.T) {
 }
 
 func TestHeadHasNoBody(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	rec := do(s, http.MethodHead, "/no-such-page")
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("got status %d, want 404", rec.Code)
@@ -163,7 +161,7 @@ func TestHeadHasNoBody(t *testing.T) {
 }
 
 func TestPanicBecomes500(t *testing.T) {
-	s, logs := newTestServer(t, config.Config{})
+	s, logs := newTestServer(t, Options{})
 	s.echo.GET("/panic", func(c echo.Context) error { panic("boom") })
 	rec := do(s, http.MethodGet, "/panic")
 	if rec.Code != http.StatusInternalServerError {
@@ -178,7 +176,7 @@ func TestPanicBecomes500(t *testing.T) {
 }
 
 func TestErrorIsLoggedOnce(t *testing.T) {
-	s, logs := newTestServer(t, config.Config{})
+	s, logs := newTestServer(t, Options{})
 	s.echo.GET("/fail", func(c echo.Context) error { return errors.New("disk on fire") })
 	rec := do(s, http.MethodGet, "/fail")
 	if rec.Code != http.StatusInternalServerError {
@@ -193,7 +191,7 @@ func TestErrorIsLoggedOnce(t *testing.T) {
 }
 
 func TestRequestLogLine(t *testing.T) {
-	s, logs := newTestServer(t, config.Config{})
+	s, logs := newTestServer(t, Options{})
 	do(s, http.MethodGet, "/healthz?x=1")
 	line := logs.String()
 	for _, want := range []string{"msg=request", "method=GET", `uri="/healthz?x=1"`, "status=200"} {
@@ -218,7 +216,7 @@ func TestRequestLogIsBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, logs := newTestServer(t, config.Config{})
+			s, logs := newTestServer(t, Options{})
 			do(s, tt.method, tt.target)
 			line := logs.String()
 			if len(line) > 2<<10 {

@@ -38,7 +38,7 @@ const (
 // many (limitNewSessions): a GET, which anyone and any crawler can send
 // by the thousand, never stores anything.
 func (s *Server) UseSessions(store *session.Store) {
-	s.echo.Use(session.Middleware(store, isHTTPS))
+	s.echo.Use(session.Middleware(store, cookieFlags))
 	s.layers = append(s.layers, cache.LayerSessions)
 	limit := limitNewSessions()
 	s.echo.GET("/set/", s.handleSetForm)

@@ -9,9 +9,8 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 	"github.com/echocache/scaffold/generated-example/internal/session"
-
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
 // TestSessionDemo mirrors MemCachier's Flask example (/set/ and /get/,
@@ -95,7 +94,7 @@ func TestSessionPageCountsOnlyExistingSessions(t *testing.T) {
 				}
 			}
 			id := b.cookies[sessionName]
-			s.cache.Delete("session:" + sessionID(t, id))
+			s.cache.InLayer(cache.LayerSessions).Delete("session:" + sessionID(t, id))
 			if rec := b.get("/session/"); len(rec.Result().Cookies()) != 0 || strings.Contains(rec.Body.String(), "seen this page") {
 				t.Errorf("with a session the cache lost: cookies %v; want none and no count:\n%s", rec.Result().Cookies(), rec.Body)
 			}
@@ -126,7 +125,7 @@ func TestNewSessionsAreRateLimited(t *testing.T) {
 	targets := []string{"/session/login", "/session/start", "/set/"}
 	for _, where := range []struct {
 		name string
-		env  map[string]string
+		opts Options
 		// client returns the request headers and peer address of the
 		// client numbered id, the nth time it sends a request.
 		client func(id, n int) (xff, peer string)
@@ -134,12 +133,12 @@ func TestNewSessionsAreRateLimited(t *testing.T) {
 		{"on Heroku", onHeroku, func(id, n int) (string, string) {
 			return fmt.Sprintf("198.51.100.%d, 203.0.113.%d", n, id), fmt.Sprintf("10.1.2.%d:40000", n) // a router's address
 		}},
-		{"locally", nil, func(id, n int) (string, string) {
+		{"locally", Options{}, func(id, n int) (string, string) {
 			return fmt.Sprintf("203.0.113.%d", n), fmt.Sprintf("192.0.2.%d:40000", id)
 		}},
 	} {
 		t.Run(where.name, func(t *testing.T) {
-			s, _ := newTestServer(t, loadConfig(t, where.env))
+			s, _ := newTestServer(t, where.opts)
 			s.UseSessions(testSessions(s))
 			post := func(id, n int) *httptest.ResponseRecorder {
 				xff, peer := where.client(id, n)
@@ -183,7 +182,7 @@ func testSessions(s *Server) *session.Store {
 func TestCrossSiteLoginIsRefused(t *testing.T) {
 	for _, target := range []string{"/session/login", "/session/logout"} {
 		t.Run(target, func(t *testing.T) {
-			s, _ := newTestServer(t, config.Config{})
+			s, _ := newTestServer(t, Options{})
 			s.UseSessions(testSessions(s))
 			attacker := newBrowser(t, s)
 			attacker.header.Set("Sec-Fetch-Site", "cross-site")
@@ -201,11 +200,33 @@ func TestCrossSiteLoginIsRefused(t *testing.T) {
 	}
 }
 
+// TestSessionCookieFlags: the session cookie carries the app's cookie
+// flags, as the flash cookie does: HttpOnly, SameSite=Lax, Path=/, and
+// Secure exactly when the visitor came over https, as Heroku's router says.
+func TestSessionCookieFlags(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	s.UseSessions(testSessions(s))
+	for _, proto := range []string{"", "http", "https"} {
+		b := newBrowser(t, s)
+		if proto != "" {
+			b.header.Set("X-Forwarded-Proto", proto)
+		}
+		b.do(http.MethodPost, "/session/login", nil)
+		ck := b.cookies[sessionName]
+		if ck == nil {
+			t.Fatalf("X-Forwarded-Proto %q: no session cookie", proto)
+		}
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Secure != (proto == "https") {
+			t.Errorf("X-Forwarded-Proto %q: cookie %+v, want HttpOnly, SameSite=Lax, Path=/, Secure=%v", proto, ck, proto == "https")
+		}
+	}
+}
+
 // TestLoginOnHerokuIsHTTPSOnly: on Heroku, logging in over plain http is
 // refused and stores no session; over https the session cookie is Secure,
 // on both caches.
 func TestLoginOnHerokuIsHTTPSOnly(t *testing.T) {
-	for name, newServer := range cachesWith(t, loadConfig(t, onHeroku)) {
+	for name, newServer := range cachesWith(t, onHeroku) {
 		t.Run(name, func(t *testing.T) {
 			s := newServer(t)
 			s.UseSessions(testSessions(s))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,9 +13,9 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // loggedInAs is what every page's header says to a logged-in visitor.
@@ -24,13 +25,13 @@ const loggedInAs = "Logged in as <strong>demo visitor</strong>"
 // a memcached Cache with the given key prefix.
 func newMemcachedServer(t *testing.T, addr, prefix string) *Server {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{addr}, KeyPrefix: prefix}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	s := newServerWithCache(t, config.Config{MemcachedServers: []string{addr}}, c, logger)
+	s := newServerWithCache(t, Options{}, c, logger)
 	s.UseSessions(testSessions(s))
 	s.ServeTasks(tasks.NewMemory())
 	return s
@@ -114,8 +115,8 @@ func TestDashboardFloodLeavesTheCacheAlone(t *testing.T) {
 
 // TestEveryKeyHasThePrefix: after a visitor has logged in, added and
 // deleted tasks, and others have read the pages, every key on memcached
-// starts with the app's prefix, and the task list's with its store's
-// namespace after it.
+// is the app's prefix, a layer's tag, the store's namespace for what the
+// task list made, and a key of that layer.
 func TestEveryKeyHasThePrefix(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	s := newMemcachedServer(t, srv.Addr, "myapp:")
@@ -137,13 +138,20 @@ func TestEveryKeyHasThePrefix(t *testing.T) {
 	alice.do(http.MethodPost, "/tasks/"+id+"/delete", nil)
 	do(s, http.MethodGet, "/")
 
-	// Every layer has written: the session, the page, its version, the
-	// memoized list and the rows. The crawler may miss a key read a
-	// moment ago: poll for them.
-	layers := []string{"session:", "view//", "view-version:/", "memo:tasks.all:", "_template_fragment_cache_task_"}
-	var keys []string
-	var missing []string
-	tasksPrefix := ""
+	// Every layer has written: the session, the page, the tags'
+	// versions, the memoized list and the rows, each key the prefix, the
+	// layer's tag, the store's namespace for what came from it, and the
+	// Flask-shaped rest. The crawler may miss a key read a moment ago:
+	// poll for them.
+	want := map[string]*regexp.Regexp{
+		"session": regexp.MustCompile(`^myapp:s:session:[A-Za-z0-9_-]{43}$`),
+		"page":    regexp.MustCompile(`^myapp:v:mem-[0-9a-f]{8}:[0-9a-f]{12}:view//$`),
+		"tags":    regexp.MustCompile(`^myapp:t:mem-[0-9a-f]{8}:(path:/|tasks|memo:tasks\.all)$`),
+		"memo":    regexp.MustCompile(`^myapp:m:mem-[0-9a-f]{8}:memo:tasks\.all:[A-Za-z0-9_-]{43}$`),
+		"rows":    regexp.MustCompile(`^myapp:f:mem-[0-9a-f]{8}:[0-9a-f]{12}:_template_fragment_cache_task_[0-9]+_[0-9]+$`),
+	}
+	var keys, missing []string
+	pageKey := ""
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var err error
 		if keys, err = srv.Keys(); err != nil {
@@ -151,19 +159,21 @@ func TestEveryKeyHasThePrefix(t *testing.T) {
 		}
 		found := make(map[string]bool)
 		for _, k := range keys {
-			rest, ok := strings.CutPrefix(k, "myapp:")
-			if !ok {
-				t.Fatalf("memcached holds %q, which does not start with the prefix", k)
+			matched := false
+			for layer, re := range want {
+				if re.MatchString(k) {
+					found[layer], matched = true, true
+					if layer == "page" {
+						pageKey = k
+					}
+				}
 			}
-			if ns, inner, ok := strings.Cut(rest, ":"); ok && strings.HasPrefix(ns, "mem-") {
-				tasksPrefix, rest = "myapp:"+ns+":", inner
-			}
-			for _, layer := range layers {
-				found[layer] = found[layer] || strings.HasPrefix(rest, layer)
+			if !matched {
+				t.Fatalf("memcached holds %q, which is not the prefix, a layer's tag and a key of that layer", k)
 			}
 		}
 		missing = missing[:0]
-		for _, layer := range layers {
+		for layer := range want {
 			if !found[layer] {
 				missing = append(missing, layer)
 			}
@@ -172,10 +182,10 @@ func TestEveryKeyHasThePrefix(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no key after the prefix for %q; memcached holds %q", missing, keys)
+			t.Fatalf("no key of %q; memcached holds %q", missing, keys)
 		}
 	}
-	if !strings.Contains(page, "<code>"+tasksPrefix+"view//</code>") {
-		t.Errorf("the page does not name its key, %sview//:\n%s", tasksPrefix, page)
+	if !strings.Contains(page, "<code>"+pageKey+"</code>") {
+		t.Errorf("the page does not name its key, %s:\n%s", pageKey, page)
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/db"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/pgtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestStoresKeepTheirOwnCache: instances of one app (one CACHE_KEY_PREFIX)
@@ -40,13 +40,13 @@ func TestStoresKeepTheirOwnCache(t *testing.T) {
 	store := openDB()
 	instance := func(store tasks.Store) *Server {
 		t.Helper()
-		logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+		logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 		c, err := cache.NewMemcached(cache.MemcachedOptions{Servers: []string{mc.Addr}, KeyPrefix: "app:"}, logger)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		s := newServerWithCache(t, config.Config{MemcachedServers: []string{mc.Addr}}, c, logger)
+		s := newServerWithCache(t, Options{}, c, logger)
 		s.ServeTasks(store)
 		return s
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"html/template"
 	"io"
@@ -21,20 +20,17 @@ import (
 // maxTitle is the longest task title accepted, in characters.
 const maxTitle = 200
 
-// How long the task list's caching layers keep it. Adding or deleting a
-// task invalidates the page and the memoized query at once, and a row's
-// fragment key changes with the row, so they can be long.
-const (
-	viewTTL = 10 * time.Minute
-	memoTTL = 10 * time.Minute
-)
+// tasksTag is the tag of what the task list makes: the page and the
+// memoized query. Adding or deleting a task invalidates it, and a row's
+// fragment key changes with the row.
+const tasksTag = "tasks"
 
 // taskPages are the task list's handlers: the demo of every caching
 // layer.
 type taskPages struct {
 	*Server
 	tasks    tasks.Store
-	allTasks *cache.Memo[struct{}, taskList]
+	allTasks *cache.Memo[struct{}, tasks.Snapshot]
 	// cache and fragments keep what the pages cache from the store in the
 	// store's namespace: an instance reading another database, or its own
 	// memory, never serves these pages, lists or rows, nor these its.
@@ -48,13 +44,18 @@ type taskPages struct {
 // exactly what it made stale.
 func (s *Server) ServeTasks(store tasks.Store) {
 	c := s.cache.Namespace(store.Namespace())
-	p := &taskPages{Server: s, tasks: store, cache: c, fragments: cache.NewFragments(c, fragmentTTL)}
+	p := &taskPages{Server: s, tasks: store, cache: c, fragments: s.newFragments(c)}
 	s.layers = append(s.layers, cache.LayerMemoize, cache.LayerFragments)
-	p.allTasks = cache.Memoize(c, "tasks.all", memoTTL, p.loadTasks)
+	p.allTasks = cache.MemoizeFor(c, "tasks.all", s.opts.Memoize, p.loadTasks).Tagged(tasksTag)
 	s.echo.Match([]string{http.MethodGet, http.MethodHead}, "/", p.handleIndex,
-		storeErrors, viewCache(c, cache.ViewOptions{TTL: viewTTL, Unless: hasFlash}))
+		storeErrors, s.cachedView(c, "index.html", p.pageOptions()))
 	s.echo.POST("/tasks", p.handleAddTask, storeErrors)
 	s.echo.POST("/tasks/:id/delete", p.handleDeleteTask, storeErrors)
+}
+
+// pageOptions are the view cache's options of the list's page.
+func (s *taskPages) pageOptions() cache.ViewOptions {
+	return cache.ViewOptions{Tags: []string{tasksTag}, Unless: hasFlash}
 }
 
 // storeErrors answers 503 when a task handler's store is down or too
@@ -70,111 +71,23 @@ func storeErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// taskList is the memoized result of loading every task.
-type taskList struct {
-	Tasks    []tasks.Task `json:"tasks"`
-	Source   string       `json:"source"` // where the tasks were loaded from: "PostgreSQL" or "memory"
-	LoadedAt time.Time    `json:"loaded_at"`
-}
-
-// MarshalBinary encodes the list for the memoized query's cache: the
-// count, then each task's ID, title and update time, then the source and
-// load time, as varints and length-prefixed strings, times in Unix
-// nanoseconds. Every page past the view cache decodes it, and with JSON
-// that was a sixth of such a page's time at 20 tasks.
-func (l taskList) MarshalBinary() ([]byte, error) {
-	b := binary.AppendUvarint(nil, uint64(len(l.Tasks)))
-	for _, t := range l.Tasks {
-		b = binary.AppendVarint(b, t.ID)
-		b = appendString(b, t.Title)
-		b = binary.AppendVarint(b, t.UpdatedAt.UnixNano())
-	}
-	b = appendString(b, l.Source)
-	return binary.AppendVarint(b, l.LoadedAt.UnixNano()), nil
-}
-
-// UnmarshalBinary decodes what MarshalBinary encoded. The cache may hold
-// anything under the key: whatever does not decode exactly is an error,
-// which the memoized query takes as a miss.
-func (l *taskList) UnmarshalBinary(data []byte) error {
-	r := binaryReader{data: data, text: string(data)}
-	n := r.uvarint()
-	if n > tasks.MaxTasks {
-		return errBadTaskList
-	}
-	l.Tasks = make([]tasks.Task, n)
-	for i := range l.Tasks {
-		l.Tasks[i] = tasks.Task{ID: r.varint(), Title: r.string(), UpdatedAt: time.Unix(0, r.varint())}
-	}
-	l.Source = r.string()
-	l.LoadedAt = time.Unix(0, r.varint())
-	if r.bad || len(r.data) > 0 {
-		return errBadTaskList
-	}
-	return nil
-}
-
-var errBadTaskList = errors.New("bad encoded task list")
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-// binaryReader reads what taskList.MarshalBinary wrote, and remembers
-// whether anything was missing or malformed. Its strings are slices of
-// text, one copy of the whole data, rather than an allocation each.
-type binaryReader struct {
-	data []byte
-	text string // the data, as a string
-	bad  bool
-}
-
-func (r *binaryReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.data)
-	if n <= 0 {
-		r.bad, n = true, 0
-	}
-	r.data = r.data[n:]
-	return v
-}
-
-func (r *binaryReader) varint() int64 {
-	v, n := binary.Varint(r.data)
-	if n <= 0 {
-		r.bad, n = true, 0
-	}
-	r.data = r.data[n:]
-	return v
-}
-
-func (r *binaryReader) string() string {
-	n := r.uvarint()
-	if n > uint64(len(r.data)) {
-		r.bad = true
-		return ""
-	}
-	at := len(r.text) - len(r.data)
-	r.data = r.data[n:]
-	return r.text[at : at+int(n)]
-}
-
 // loadTasks is the function behind the memoized "all tasks" query.
-func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (taskList, error) {
+func (s *taskPages) loadTasks(ctx context.Context, _ struct{}) (tasks.Snapshot, error) {
 	list, err := s.tasks.List(ctx)
 	if err != nil {
-		return taskList{}, err
+		return tasks.Snapshot{}, err
 	}
-	return taskList{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
+	return tasks.Snapshot{Tasks: list, Source: s.tasks.Kind(), LoadedAt: time.Now()}, nil
 }
 
 // taskFragmentKey is the key of a task's row, a cached fragment: it
 // changes whenever the row could, so a row never shows another task's
-// content.
-func taskFragmentKey(t tasks.Task) string {
+// content, and with the row's markup (see Fragments.Key).
+func (s *taskPages) taskFragmentKey(t tasks.Task) string {
 	// The numbers are formatted on the stack: a page builds a key per row,
 	// and only the key itself needs the heap.
 	var id, at [20]byte
-	return cache.FragmentKey("task", string(strconv.AppendInt(id[:0], t.ID, 10)), string(strconv.AppendInt(at[:0], t.UpdatedAt.UnixMicro(), 10)))
+	return s.fragments.Key("task", string(strconv.AppendInt(id[:0], t.ID, 10)), string(strconv.AppendInt(at[:0], t.UpdatedAt.UnixMicro(), 10)))
 }
 
 // taskRows returns the rows of the list (views/partials/task.html), each a
@@ -184,10 +97,10 @@ func taskFragmentKey(t tasks.Task) string {
 func (s *taskPages) taskRows(list []tasks.Task) (template.HTML, error) {
 	keys := make([]string, len(list))
 	for i, t := range list {
-		keys[i] = taskFragmentKey(t)
+		keys[i] = s.taskFragmentKey(t)
 	}
 	var rows strings.Builder
-	err := s.fragments.RenderAll(&rows, keys, fragmentTTL, func(i int, w io.Writer) error {
+	err := s.fragments.RenderAll(&rows, keys, func(i int, w io.Writer) error {
 		return s.views.partial(w, "task", list[i])
 	})
 	return template.HTML(rows.String()), err
@@ -231,7 +144,7 @@ func (s *taskPages) handleIndex(c echo.Context) error {
 		LoadedAt:   list.LoadedAt.Format(timeFormat),
 		RenderedAt: time.Now().Format(timeFormat),
 		CacheKind:  s.cache.Kind(),
-		ViewKey:    s.cache.Key(cache.ViewKey(c.Request().URL)),
+		ViewKey:    s.pageKey(s.cache, "index.html", c.Request().URL),
 	})
 }
 
@@ -258,7 +171,7 @@ func (s *taskPages) handleAddTask(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.tasksChanged()
+	s.tasksChanged(c.Request().Context())
 	return s.redirectWithFlash(c, "Task added.")
 }
 
@@ -276,17 +189,17 @@ func (s *taskPages) handleDeleteTask(c echo.Context) error {
 	}
 	// The row's fragment can no longer be shown (its key names this task
 	// alone), but it would take cache space until it expired.
-	s.cache.Delete(taskFragmentKey(task))
-	s.tasksChanged()
+	s.fragments.Delete(s.taskFragmentKey(task))
+	s.tasksChanged(c.Request().Context())
 	return s.redirectWithFlash(c, "Task deleted.")
 }
 
 // tasksChanged invalidates what depends on the task list: the memoized
-// query and the cached page. Cache failures are counted and logged by the
-// cache; the entries then expire with their TTL.
-func (s *taskPages) tasksChanged() {
-	s.allTasks.ForgetAll()
-	s.cache.DeleteView("/")
+// query and the cached page, which carry its tag. A cache failure is
+// counted and logged by the cache; the entries then expire with their
+// lifetimes.
+func (s *taskPages) tasksChanged(ctx context.Context) {
+	s.cache.InvalidateTags(ctx, tasksTag)
 }
 
 // redirectWithFlash answers a POST by redirecting to the list (so a reload

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/memcachedtest"
 	"github.com/echocache/scaffold/generated-example/internal/tasks"
+	"github.com/echocache/scaffold/generated-example/internal/testlog"
 )
 
 // TestTaskDemo walks through the demo as a visitor would, on both caches:
@@ -73,14 +73,16 @@ func TestTaskDemo(t *testing.T) {
 			}
 			task := list[0]
 			s.fragments.Wait()
-			if _, ok := s.cache.Namespace(store.Namespace()).Get(taskFragmentKey(task)); !ok {
+			rows := s.cache.Namespace(store.Namespace()).InLayer(cache.LayerFragments)
+			key := (&taskPages{fragments: s.newFragments(s.cache)}).taskFragmentKey(task)
+			if _, ok := rows.Get(key); !ok {
 				t.Error("the task's row is not a cached fragment")
 			}
 			rec = alice.do(http.MethodPost, "/tasks/"+strconv.FormatInt(task.ID, 10)+"/delete", nil)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("delete: got %d, want 303", rec.Code)
 			}
-			if _, ok := s.cache.Get(taskFragmentKey(task)); ok {
+			if _, ok := rows.Get(key); ok {
 				t.Error("the deleted task's fragment is still cached")
 			}
 			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task deleted.") || strings.Contains(body, "Buy &lt;milk&gt;") {
@@ -95,7 +97,7 @@ func TestTaskDemo(t *testing.T) {
 
 // TestListIsFull: past tasks.MaxTasks, adding stores nothing and says why.
 func TestListIsFull(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	store := tasks.NewMemory()
 	s.ServeTasks(store)
 	for i := 0; i < tasks.MaxTasks; i++ {
@@ -122,7 +124,7 @@ func TestListIsFull(t *testing.T) {
 // TestIndexSaysWhereTheListCameFrom: the first view loads the list from
 // the store, the next ones get it from the memoized query.
 func TestIndexSaysWhereTheListCameFrom(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	store := tasks.NewMemory()
 	s.ServeTasks(store)
 	if body := do(s, http.MethodGet, "/").Body.String(); !strings.Contains(body, "was loaded\n  from memory at") {
@@ -148,7 +150,7 @@ func (*unavailableStore) Add(context.Context, string) (tasks.Task, error) {
 // TestStoreUnavailableIs503: a request that needs a store that is down
 // gets a plain 503, logged once, and other pages are not affected.
 func TestStoreUnavailableIs503(t *testing.T) {
-	s, logs := newTestServer(t, config.Config{})
+	s, logs := newTestServer(t, Options{})
 	s.ServeTasks(&unavailableStore{tasks.NewMemory()})
 	for _, req := range []*http.Request{
 		httptest.NewRequest(http.MethodGet, "/", nil),
@@ -181,7 +183,7 @@ func TestAddRejectsBadTitles(t *testing.T) {
 		"\u2066a\u2069", "\u2067a\u2069", "\u2068a\u2069", "a\u200eb", "a\u200fb", "a\u061cb",
 		"a\u2028b", "a\u2029b",
 	} {
-		s, _ := newTestServer(t, config.Config{})
+		s, _ := newTestServer(t, Options{})
 		s.ServeTasks(tasks.NewMemory())
 		b := newBrowser(t, s)
 		b.do(http.MethodPost, "/tasks", url.Values{"title": {title}})
@@ -198,7 +200,7 @@ func TestAddRejectsBadTitles(t *testing.T) {
 // TestAddKeepsOrdinaryText: letters of any script, right-to-left ones
 // included, punctuation and symbols are stored as typed.
 func TestAddKeepsOrdinaryText(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	for _, title := range []string{"Café ☕ 日本語", "שלום עולם", "مرحبا", "50% off — \"quotes\" & <tags>"} {
 		b := newBrowser(t, s)
@@ -213,7 +215,7 @@ func TestAddKeepsOrdinaryText(t *testing.T) {
 // X-Forwarded-Host is served the same page as everyone, and what it
 // caches holds nothing of those headers.
 func TestViewCacheIsNotPoisoned(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	evil := newBrowser(t, s)
 	evil.header.Set("X-Forwarded-Host", "evil.example")
@@ -233,7 +235,7 @@ func TestViewCacheIsNotPoisoned(t *testing.T) {
 }
 
 func TestHeadOnCachedView(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.ServeTasks(tasks.NewMemory())
 	head := do(s, http.MethodHead, "/")
 	if head.Code != http.StatusOK || head.Body.Len() != 0 {
@@ -263,7 +265,7 @@ func TestServesWithMemcachedDown(t *testing.T) {
 				relay = memcachedtest.StartRelay(t, srv.Addr)
 				addr, down = relay.Addr, relay.Hang
 			}
-			logger := slog.New(slog.NewTextHandler(&memcachedtest.LogBuffer{}, nil))
+			logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 			// The retry timeout outlasts the test, so the cache never probes
 			// the server and every connection the relay sees is a request's.
 			c, err := cache.NewMemcached(cache.MemcachedOptions{
@@ -276,7 +278,7 @@ func TestServesWithMemcachedDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			s := newServerWithCache(t, config.Config{MemcachedServers: []string{addr}}, c, logger)
+			s := newServerWithCache(t, Options{}, c, logger)
 			s.ServeTasks(tasks.NewMemory())
 			b := newBrowser(t, s)
 			b.do(http.MethodPost, "/tasks", url.Values{"title": {"before"}})
@@ -310,44 +312,11 @@ func TestServesWithMemcachedDown(t *testing.T) {
 	}
 }
 
-func TestTaskListBinary(t *testing.T) {
-	want := taskList{
-		Tasks: []tasks.Task{
-			{ID: 1, Title: "Buy <milk>", UpdatedAt: time.Unix(1_800_000_000, 123456789)},
-			{ID: 1 << 40, Title: "", UpdatedAt: time.Unix(-5, 0)},
-		},
-		Source:   "PostgreSQL",
-		LoadedAt: time.Unix(1_800_000_001, 42),
-	}
-	data, err := want.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got taskList
-	if err := got.UnmarshalBinary(data); err != nil {
-		t.Fatalf("UnmarshalBinary: %v", err)
-	}
-	if len(got.Tasks) != 2 || got.Source != want.Source || !got.LoadedAt.Equal(want.LoadedAt) {
-		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	for i := range want.Tasks {
-		g, w := got.Tasks[i], want.Tasks[i]
-		if g.ID != w.ID || g.Title != w.Title || !g.UpdatedAt.Equal(w.UpdatedAt) {
-			t.Errorf("task %d: got %+v, want %+v", i, g, w)
-		}
-	}
-	for _, bad := range [][]byte{nil, data[:len(data)-1], append(append([]byte(nil), data...), 0), {0xff, 0xff, 0xff, 0xff, 0x0f}, []byte(`{"tasks":[]}`)} {
-		if err := new(taskList).UnmarshalBinary(bad); err == nil {
-			t.Errorf("UnmarshalBinary(%q) succeeded, want an error", bad)
-		}
-	}
-}
-
 // TestRenderedPagesHaveALength: a rendered page says its length, so that
 // net/http sends it as it is rather than in chunks, which cost a page of
 // more than 2 KB an extra write.
 func TestRenderedPagesHaveALength(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	store := tasks.NewMemory()
 	s.ServeTasks(store)
 	for i := range 20 {

@@ -3,20 +3,41 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
+// cachedView is the view cache of a route that renders page: viewCache
+// with the server's lifetimes for pages (unless opts has its own), the
+// page's digest in the key, and background refreshes sent through the
+// whole server, as a new visitor's requests are.
+func (s *Server) cachedView(c *cache.Cache, page string, opts cache.ViewOptions) echo.MiddlewareFunc {
+	if opts.Lifetimes == (cache.Lifetimes{}) {
+		opts.Lifetimes = s.opts.Views
+	}
+	opts.Digest = s.views.pageDigest(page)
+	opts.Refresh = s
+	return viewCache(c, opts)
+}
+
+// pageKey is the memcached key of the cached page of page at u, as
+// cachedView stores it.
+func (s *Server) pageKey(c *cache.Cache, page string, u *url.URL) string {
+	return c.PageKey(cache.ViewOptions{Digest: s.views.pageDigest(page)}, u)
+}
+
 // viewCache runs the cache package's net/http view cache, cache.Views, as
-// Echo middleware. It does what echo.WrapMiddleware does, plus three
-// things Views needs from Echo: the query Echo has parsed matches the one
-// Views let through, a handler that returns an error leaves nothing in the
-// cache even if it wrote first (and, unless the error is a client's, such
-// as a 404, requests waiting for the same page get a 503 rather than
-// render it again), and a response the handler never writes keeps Echo's
-// usual status of 200.
+// Echo middleware. It does what echo.WrapMiddleware does, plus what Views
+// needs from Echo: the query Echo has parsed matches the one Views let
+// through; a handler that returns an error leaves nothing in the cache
+// even if it wrote first, and unless the error is a client's, such as a
+// 404, Views may answer with a stale page instead (then the error is
+// Views' to report, not Echo's), and requests waiting for the same page
+// get that or a 503 rather than render it again; and a response the
+// handler never writes keeps Echo's usual status of 200.
 func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 	views := c.Views(opts)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -24,7 +45,9 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 			res := ctx.Response()
 			query := ctx.Request().URL.RawQuery
 			var err error
+			var recorded *http.Request
 			views(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				recorded = r
 				ctx.SetRequest(r)
 				if r.URL.RawQuery != query {
 					// Echo parses the query once and keeps it.
@@ -55,6 +78,10 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 					}
 				}
 			})).ServeHTTP(res, ctx.Request())
+			if err != nil && recorded != nil && cache.Rescued(recorded) {
+				// Views answered with a stale page, and has logged why.
+				return nil
+			}
 			return err
 		}
 	}

@@ -11,14 +11,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/echocache/scaffold/generated-example/internal/cache"
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
 // TestViewCacheKeepsEchoResponse: through the adapter, middleware outside
 // the view cache and the request logger see the status and size that were
 // sent, whether the page was rendered, replayed or failed.
 func TestViewCacheKeepsEchoResponse(t *testing.T) {
-	s, logs := newTestServer(t, config.Config{})
+	s, logs := newTestServer(t, Options{})
 	type seen struct {
 		status    int
 		size      int64
@@ -97,7 +96,7 @@ func TestViewCacheStoresNoFailedRender(t *testing.T) {
 	}
 	for name, h := range handlers {
 		t.Run(name, func(t *testing.T) {
-			s, _ := newTestServer(t, config.Config{})
+			s, _ := newTestServer(t, Options{})
 			var renders int
 			s.echo.GET("/fails", func(ctx echo.Context) error {
 				renders++
@@ -120,7 +119,7 @@ func TestViewCacheStoresNoFailedRender(t *testing.T) {
 // runs when the handler returns an error and the error page is written
 // after the view cache is done.
 func TestViewCacheRunsHooksOnErrorPages(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.echo.GET("/hooked", func(ctx echo.Context) error {
 		ctx.Response().Before(func() { ctx.Response().Header().Set("X-Hook", "ran") })
 		return echo.NewHTTPError(http.StatusConflict)
@@ -135,7 +134,7 @@ func TestViewCacheRunsHooksOnErrorPages(t *testing.T) {
 // gone from Echo's parsed query too, even if a middleware before the view
 // cache had Echo parse the query already.
 func TestViewCacheStripsEchoQuery(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	early := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ctx echo.Context) error {
 			ctx.QueryParam("utm_source")
