@@ -75,7 +75,7 @@ func TestCacheDashboardShowsLayersInUse(t *testing.T) {
 // TestSections: a section is linked from every page's header, the cache
 // dashboard included, and the dashboard lists the routes it caches.
 func TestSections(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	if page := do(s, http.MethodGet, "/cache/").Body.String(); strings.Contains(page, "Cached routes") {
 		t.Errorf("a server without sections lists cached routes:\n%s", page)
 	}

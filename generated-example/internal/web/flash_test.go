@@ -7,15 +7,13 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/echocache/scaffold/generated-example/internal/config"
 )
 
 // TestFlash: a message set while answering a post is shown on that
 // visitor's next page alone, once, on a page no cache may store; its
 // cookie carries every flag.
 func TestFlash(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	const msg = "Saved: 100% <done>"
 	s.echo.POST("/save", func(c echo.Context) error {
 		setFlash(c, msg)

@@ -8,12 +8,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/echocache/scaffold/generated-example/internal/config"
 	"github.com/echocache/scaffold/generated-example/internal/db"
 )
 
 func TestRecordIDAndPageNumber(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	s.echo.GET("/records/:id", func(c echo.Context) error {
 		id, err := recordID(c)
 		if err != nil {
@@ -53,7 +52,7 @@ func TestRecordIDAndPageNumber(t *testing.T) {
 // TestDatabaseErrors: an outage is a 503; the database's other errors
 // stay 500s, and other answers pass untouched.
 func TestDatabaseErrors(t *testing.T) {
-	s, _ := newTestServer(t, config.Config{})
+	s, _ := newTestServer(t, Options{})
 	errs := map[string]error{
 		"/outage": fmt.Errorf("list records: %w: connection refused", db.ErrUnavailable),
 		"/bug":    errors.New("list records: syntax error"),
