@@ -139,8 +139,8 @@ func TestGenerateResourceRefusals(t *testing.T) {
 			mustWrite(t, "shop/internal/products/mine.go", "package products\n")
 		}, product, "internal/products exists already"},
 		{"a name declared already", func(t *testing.T) {
-			mustWrite(t, "shop/internal/web/mine.go", "package web\n\nfunc productFragmentKey() {}\n")
-		}, product, "declares productFragmentKey already"},
+			mustWrite(t, "shop/internal/web/mine.go", "package web\n\ntype productIndexPage struct{}\n")
+		}, product, "declares productIndexPage already"},
 		{"a package name declared already", func(t *testing.T) {
 			mustWrite(t, "shop/internal/web/mine.go", "package web\n\nvar products = 1\n")
 		}, product, "the name of the product resource's package"},
