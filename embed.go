@@ -1,4 +1,5 @@
-// Package scaffold holds the app template that the scaffold command renders.
+// Package scaffold holds the templates that the scaffold command renders:
+// the app's, and a resource's.
 //
 // The command itself lives in cmd/scaffold; the renderer in internal/generate.
 package scaffold
@@ -10,9 +11,10 @@ import (
 	"github.com/echocache/scaffold/internal/generate"
 )
 
-// embedded keeps the template tree; "all:" keeps dotfiles such as .gitignore.
+// embedded keeps the template trees; "all:" keeps dotfiles such as
+// .gitignore.
 //
-//go:embed all:templates
+//go:embed all:templates all:resource
 var embedded embed.FS
 
 // Templates returns the app template tree. Files whose names end in ".tmpl"
@@ -29,4 +31,14 @@ func Templates() fs.FS {
 // Template returns the app template with scaffold's features.
 func Template() generate.Template {
 	return generate.Template{FS: Templates(), Features: generate.Features}
+}
+
+// Resource returns the template of a resource, which "scaffold generate
+// resource" renders into an app.
+func Resource() generate.ResourceTemplate {
+	sub, err := fs.Sub(embedded, "resource")
+	if err != nil {
+		panic(err) // "resource" is a valid path: fs.Sub cannot fail here
+	}
+	return generate.ResourceTemplate{FS: sub}
 }

@@ -23,7 +23,23 @@ type matrixCase struct {
 	// is tested, but the one with every feature, which is
 	// generated-example, whose tests CI runs on their own.
 	test bool
+	// resources are added to the app with "scaffold generate resource"
+	// (the arguments after it) before it is checked; every app with a
+	// database gets one. With test false, resourceTests runs the tests
+	// of the first alone.
+	resources     [][]string
+	resourceTests bool
 }
+
+// The resources that the matrix adds: product to every app with a
+// database, and to one of them a second resource with a field of every
+// type, required and optional.
+var (
+	productResource   = []string{"product", "name:string", "price:int", "in_stock:bool"}
+	everyTypeResource = []string{"line_item", "title:string", "note:string:optional", "body:text", "summary:text:optional",
+		"quantity:int", "limit_count:int:optional", "weight:float", "price:float:optional", "gift:bool",
+		"due_at:time", "shipped_at:time:optional"}
+)
 
 // matrixCases returns an app for every combination of tmpl's features,
 // then the NAME forms, on the app with every feature.
@@ -36,18 +52,27 @@ func matrixCases(tmpl generate.Template) []matrixCase {
 				args = append(args, "--no-"+f.Name)
 			}
 		}
-		cases = append(cases, matrixCase{name: set.String(), args: args, dir: "shop", set: set, test: i > 0})
+		c := matrixCase{name: set.String(), args: args, dir: "shop", set: set, test: i > 0, resourceTests: i == 0}
+		if set["db"] {
+			c.resources = [][]string{productResource}
+			if !set["demo"] && set["sessions"] {
+				c.resources = append(c.resources, everyTypeResource)
+			}
+		}
+		cases = append(cases, c)
 	}
 	all := tmpl.All()
+	product := [][]string{productResource}
 	return append(cases,
-		matrixCase{name: "module path with dashes", args: []string{"new", "github.com/acme/my-shop"}, dir: "my-shop", set: all},
-		matrixCase{name: "major version with dots", args: []string{"new", "example.com/acme/shop.io/v2"}, dir: "shop.io", set: all},
-		matrixCase{name: "--module and a directory path", args: []string{"new", "./apps/web", "--module", "github.com/acme/web-app"}, dir: "apps/web", set: all},
+		matrixCase{name: "module path with dashes", args: []string{"new", "github.com/acme/my-shop"}, dir: "my-shop", set: all, resources: product},
+		matrixCase{name: "major version with dots", args: []string{"new", "example.com/acme/shop.io/v2"}, dir: "shop.io", set: all, resources: product},
+		matrixCase{name: "--module and a directory path", args: []string{"new", "./apps/web", "--module", "github.com/acme/web-app"}, dir: "apps/web", set: all, resources: product},
 		matrixCase{
-			name: "--force into a repository",
-			args: []string{"new", "github.com/acme/shop", "--force"},
-			dir:  "shop",
-			set:  all,
+			name:      "--force into a repository",
+			args:      []string{"new", "github.com/acme/shop", "--force"},
+			dir:       "shop",
+			set:       all,
+			resources: product,
 			setup: func(t *testing.T) {
 				mustWrite(t, "shop/.git/HEAD", "ref: refs/heads/main\n")
 				mustWrite(t, "shop/NOTES.md", "keep me\n")
@@ -68,7 +93,8 @@ func matrixCases(tmpl generate.Template) []matrixCase {
 }
 
 // TestFlagMatrix generates an app for every combination of features and
-// for each supported NAME form, then checks that go.mod and go.sum are
+// for each supported NAME form, with a resource in every app that has a
+// database (two in one of them), then checks that go.mod and go.sum are
 // exactly what "go mod tidy" writes, builds and vets each one with the go
 // command (and runs the tests of each combination of features), and
 // installs it the way Heroku's buildpack does to check that the Procfile
@@ -87,6 +113,12 @@ func TestFlagMatrix(t *testing.T) {
 			if _, _, err := runCLI(t, tt.args...); err != nil {
 				t.Fatalf("scaffold %s: %v", strings.Join(tt.args, " "), err)
 			}
+			for _, r := range tt.resources {
+				args := append([]string{"generate", "resource", "--dir", tt.dir}, r...)
+				if _, _, err := runCLI(t, args...); err != nil {
+					t.Fatalf("scaffold %s: %v", strings.Join(args, " "), err)
+				}
+			}
 			dir, err := filepath.Abs(tt.dir)
 			if err != nil {
 				t.Fatal(err)
@@ -97,6 +129,9 @@ func TestFlagMatrix(t *testing.T) {
 			goCmd(t, dir, nil, "vet", "./...")
 			if tt.test {
 				goCmd(t, dir, nil, "test", "-count=1", "./...")
+			} else if tt.resourceTests {
+				goCmd(t, dir, nil, "test", "-count=1", "./internal/products/")
+				goCmd(t, dir, nil, "test", "-count=1", "-run", "Products", ".", "./internal/web/")
 			}
 			goCmd(t, dir, []string{"GOBIN=" + gobin}, "install", "-tags", "heroku", ".")
 

@@ -43,7 +43,7 @@ memory. Start with:
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetVersionTemplate("scaffold {{.Version}}\n")
-	root.AddCommand(newNewCommand(stdout, tmpl), newUpdateCommand(stdout, tmpl), newVersionCommand(stdout))
+	root.AddCommand(newNewCommand(stdout, tmpl), newUpdateCommand(stdout, tmpl), newGenerateCommand(stdout, scaffold.Resource()), newVersionCommand(stdout))
 	return root
 }
 

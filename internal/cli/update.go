@@ -111,7 +111,10 @@ func runUpdate(ctx context.Context, stdout io.Writer, tmpl generate.Template, di
 	if err != nil {
 		return err
 	}
-	theirs, err := tmpl.Generate(generate.Options{Module: manifest.Module, Features: features, Version: version()})
+	if !features["db"] && len(manifest.Resources) > 0 {
+		return fmt.Errorf("the app's resources (%s) keep their records in the database: without the db feature they would not build; remove them first (nothing was written)", resourceNames(manifest.Resources))
+	}
+	theirs, err := tmpl.Generate(generate.Options{Module: manifest.Module, Features: features, Version: version(), Resources: manifest.Resources})
 	if err != nil {
 		return fmt.Errorf("render templates: %w", err)
 	}
@@ -283,3 +286,12 @@ func (e exitError) Unwrap() error { return e.err }
 
 // ExitCode is the status the process should exit with.
 func (e exitError) ExitCode() int { return e.code }
+
+// resourceNames lists the resources' names: "product, order".
+func resourceNames(rs []generate.ManifestResource) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}

@@ -27,6 +27,9 @@ type Options struct {
 	// Version is the scaffold version that generates the app, recorded in
 	// its .scaffold.json.
 	Version string
+	// Resources are the resources that "scaffold generate resource" added
+	// to the app, which its manifest keeps recording.
+	Resources []ManifestResource
 }
 
 // Name is the app's name: the last element of the module path, skipping a

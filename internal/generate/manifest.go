@@ -37,6 +37,27 @@ type Manifest struct {
 	// Files maps the path of every file scaffold wrote, but the manifest
 	// itself, to the hash of what it wrote (see Hash).
 	Files map[string]string `json:"files"`
+	// Resources are the resources that "scaffold generate resource" added,
+	// in the order it added them.
+	Resources []ManifestResource `json:"resources,omitempty"`
+}
+
+// ManifestResource records a resource that "scaffold generate resource"
+// added. Its files are the owner's from then on: update never writes or
+// removes them. The files it changed, run.go (one line) and README.md (a
+// section), keep the hash of what scaffold first wrote, so that update
+// merges its own changes to them with the resource's, like any edit.
+type ManifestResource struct {
+	// Name and Plural are the resource's names: "product", "products".
+	Name   string `json:"name"`
+	Plural string `json:"plural"`
+	// Fields are the fields as they were typed: "price:int",
+	// "notes:text:optional".
+	Fields []string `json:"fields"`
+	// Files are the files it added.
+	Files []string `json:"files"`
+	// Line is the line it added to run.go.
+	Line string `json:"line"`
 }
 
 // ModuleVersion is a Go module at a version.
@@ -48,11 +69,12 @@ type ModuleVersion struct {
 // NewManifest returns the manifest of an app generated with opts as files.
 func NewManifest(opts Options, files []File) Manifest {
 	m := Manifest{
-		Scaffold: ModuleVersion{Path: ScaffoldModule, Version: opts.Version},
-		Module:   opts.Module,
-		Name:     opts.Name(),
-		Features: opts.Features,
-		Files:    make(map[string]string, len(files)),
+		Scaffold:  ModuleVersion{Path: ScaffoldModule, Version: opts.Version},
+		Module:    opts.Module,
+		Name:      opts.Name(),
+		Features:  opts.Features,
+		Files:     make(map[string]string, len(files)),
+		Resources: opts.Resources,
 	}
 	for _, f := range files {
 		if f.Path != ManifestPath {
@@ -97,15 +119,41 @@ func ReadManifest(data []byte) (Manifest, error) {
 	}
 	for _, p := range slices.Sorted(maps.Keys(m.Files)) {
 		h := m.Files[p]
-		if p == "" || path.IsAbs(p) || path.Clean(p) != p || strings.HasPrefix(p, "../") || p == ".." || strings.Contains(p, `\`) {
+		if !cleanPath(p) {
 			problems = append(problems, fmt.Sprintf("file path %q is not a clean relative path", p))
 		}
 		if !strings.HasPrefix(h, "sha256:") || len(h) != len("sha256:")+2*sha256.Size {
 			problems = append(problems, fmt.Sprintf("file %q has hash %q, want sha256: and 64 hex digits", p, h))
 		}
 	}
+	for _, r := range m.Resources {
+		if r.Name == "" || r.Plural == "" {
+			problems = append(problems, "a resource without a name or plural")
+		}
+		for _, p := range r.Files {
+			if !cleanPath(p) {
+				problems = append(problems, fmt.Sprintf("resource %s: file path %q is not a clean relative path", r.Name, p))
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return Manifest{}, errors.New(strings.Join(problems, "; "))
 	}
 	return m, nil
+}
+
+// cleanPath reports whether p is a clean, slash-separated path inside the
+// app.
+func cleanPath(p string) bool {
+	return p != "" && !path.IsAbs(p) && path.Clean(p) == p && !strings.HasPrefix(p, "../") && p != ".." && !strings.Contains(p, `\`)
+}
+
+// Owner returns the resource that added the file p, if one did.
+func (m Manifest) Owner(p string) (ManifestResource, bool) {
+	for _, r := range m.Resources {
+		if slices.Contains(r.Files, p) {
+			return r, true
+		}
+	}
+	return ManifestResource{}, false
 }

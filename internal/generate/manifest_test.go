@@ -3,6 +3,7 @@ package generate_test
 import (
 	"bytes"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,12 +53,14 @@ func TestManifest(t *testing.T) {
 func TestReadManifestErrors(t *testing.T) {
 	const hash = `"sha256:0000000000000000000000000000000000000000000000000000000000000000"`
 	tests := map[string]struct{ data, want string }{
-		"not JSON":      {`{"module":`, "not valid JSON"},
-		"no module":     {`{"scaffold":{"path":"x","version":"v1"}}`, `no "module"`},
-		"no scaffold":   {`{"module":"shop"}`, `no "scaffold"`},
-		"path outside":  {`{"scaffold":{"path":"x"},"module":"shop","files":{"../x":` + hash + `}}`, "not a clean relative path"},
-		"absolute path": {`{"scaffold":{"path":"x"},"module":"shop","files":{"/etc/x":` + hash + `}}`, "not a clean relative path"},
-		"bad hash":      {`{"scaffold":{"path":"x"},"module":"shop","files":{"a.go":"md5:00"}}`, "want sha256:"},
+		"not JSON":                {`{"module":`, "not valid JSON"},
+		"no module":               {`{"scaffold":{"path":"x","version":"v1"}}`, `no "module"`},
+		"no scaffold":             {`{"module":"shop"}`, `no "scaffold"`},
+		"path outside":            {`{"scaffold":{"path":"x"},"module":"shop","files":{"../x":` + hash + `}}`, "not a clean relative path"},
+		"absolute path":           {`{"scaffold":{"path":"x"},"module":"shop","files":{"/etc/x":` + hash + `}}`, "not a clean relative path"},
+		"bad hash":                {`{"scaffold":{"path":"x"},"module":"shop","files":{"a.go":"md5:00"}}`, "want sha256:"},
+		"resource file outside":   {`{"scaffold":{"path":"x"},"module":"shop","resources":[{"name":"product","plural":"products","files":["../x.go"]}]}`, "resource product: file path \"../x.go\" is not a clean relative path"},
+		"resource without a name": {`{"scaffold":{"path":"x"},"module":"shop","resources":[{"plural":"products"}]}`, "a resource without a name or plural"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -67,7 +70,38 @@ func TestReadManifestErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := generate.ReadManifest([]byte(`{"scaffold":{"path":"x","version":"v9"},"module":"shop","resources":[{"name":"product"}]}`)); err != nil {
+	if _, err := generate.ReadManifest([]byte(`{"scaffold":{"path":"x","version":"v9"},"module":"shop","recipes":[{"name":"soup"}]}`)); err != nil {
 		t.Errorf("a field this version does not know: %v, want it ignored", err)
+	}
+}
+
+// TestManifestResources: the resources a manifest records are read back
+// as they were written, and Owner finds the resource that wrote a file.
+func TestManifestResources(t *testing.T) {
+	m := generate.Manifest{
+		Scaffold: generate.ModuleVersion{Path: generate.ScaffoldModule, Version: "v1.2.3"},
+		Module:   "shop",
+		Resources: []generate.ManifestResource{{
+			Name: "product", Plural: "products", Fields: []string{"name:string", "price:int:optional"},
+			Files: []string{"internal/products/products.go", "internal/web/products.go"},
+			Line:  "srv.ServeProducts(database)",
+		}},
+	}
+	data, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := generate.ReadManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Resources, m.Resources) {
+		t.Errorf("resources read back: %+v, want %+v", got.Resources, m.Resources)
+	}
+	if r, ok := got.Owner("internal/web/products.go"); !ok || r.Name != "product" {
+		t.Errorf("Owner(internal/web/products.go) = %+v, %t; want the product resource", r, ok)
+	}
+	if r, ok := got.Owner("run.go"); ok {
+		t.Errorf("Owner(run.go) = %+v: the resource changed it, but it is scaffold's", r)
 	}
 }

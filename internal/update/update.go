@@ -152,6 +152,15 @@ func Plan(in Inputs) ([]Change, error) {
 // write it, ours when it is not on disk.
 func plan(in Inputs, p string, b, t *generate.File, ours []byte) (Change, error) {
 	c := Change{Path: p, Ours: ours, Action: Kept}
+	if r, ok := in.Manifest.Owner(p); ok {
+		// "scaffold generate resource" wrote it for the owner: it is
+		// never scaffold's to change, even when a new version writes a
+		// file at that path.
+		if t != nil {
+			c.Note = fmt.Sprintf("the %s resource's file, which is yours: scaffold now writes one there too, and leaves yours alone", r.Name)
+		}
+		return c, nil
+	}
 	recorded, wrote := in.Manifest.Files[p]
 	untouched := ours != nil && wrote && generate.Hash(ours) == recorded
 	switch {

@@ -163,3 +163,50 @@ func TestGoSumUnion(t *testing.T) {
 		t.Errorf("%v:\n%s\nwant:\n%s", changes[0].Action, got, want)
 	}
 }
+
+// TestPlanKeepsResources: a file that a generated resource added is the
+// owner's, even when a new version writes one at that path; run.go, which
+// the resource changed by one line while keeping its recorded hash, is
+// merged like any edit, so the line stays.
+func TestPlanKeepsResources(t *testing.T) {
+	const (
+		runBase   = "func run() {\n\tsrv.ServeHome()\n\treturn serve()\n}\n"
+		runOurs   = "func run() {\n\tsrv.ServeHome()\n\tsrv.ServeProducts(database)\n\treturn serve()\n}\n"
+		runTheirs = "// run builds the app.\nfunc run() {\n\tsrv.ServeHome()\n\treturn serve()\n}\n"
+		runMerged = "// run builds the app.\nfunc run() {\n\tsrv.ServeHome()\n\tsrv.ServeProducts(database)\n\treturn serve()\n}\n"
+		resource  = "package web\n\n// the owner's products page\n"
+	)
+	ours := map[string]string{"run.go": runOurs, "internal/web/products.go": resource}
+	in := Inputs{
+		Manifest: generate.Manifest{
+			Files:     map[string]string{"run.go": generate.Hash([]byte(runBase))},
+			Resources: []generate.ManifestResource{{Name: "product", Plural: "products", Files: []string{"internal/web/products.go"}}},
+		},
+		Base: []generate.File{{Path: "run.go", Data: []byte(runBase), Mode: 0o644}},
+		Theirs: []generate.File{
+			{Path: "run.go", Data: []byte(runTheirs), Mode: 0o644},
+			{Path: "internal/web/products.go", Data: []byte("package web\n\n// scaffold's own products.go\n"), Mode: 0o644},
+		},
+		Read: func(p string) ([]byte, error) {
+			if s, ok := ours[p]; ok {
+				return []byte(s), nil
+			}
+			return nil, fs.ErrNotExist
+		},
+		Merge: gitMerge(t),
+	}
+	changes, err := Plan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(map[string]Change)
+	for _, c := range changes {
+		got[c.Path] = c
+	}
+	if c := got["internal/web/products.go"]; c.Action != Kept || c.Writes() || !strings.Contains(c.Note, "the product resource's file") {
+		t.Errorf("the resource's file: %v (writes %t, note %q), want kept with a note", c.Action, c.Writes(), c.Note)
+	}
+	if c := got["run.go"]; c.Action != Merged || string(c.Data) != runMerged {
+		t.Errorf("run.go: %v\n%s\nwant merged:\n%s", c.Action, c.Data, runMerged)
+	}
+}

@@ -13,10 +13,11 @@ import (
 
 // dashboardPage is the data of views/cache.html.
 type dashboardPage struct {
-	Kind    string
-	Totals  cache.LayerStats
-	Layers  []cache.LayerStats
-	Servers []serverRow
+	Kind     string
+	Totals   cache.LayerStats
+	Layers   []cache.LayerStats
+	Servers  []serverRow
+	Sections []section // the app's parts, with the routes each caches
 }
 
 // serverRow is one memcached server as the dashboard shows it.
@@ -27,16 +28,18 @@ type serverRow struct {
 }
 
 // handleCacheDashboard shows the cache at work: each layer's hits, misses
-// and errors with its hit ratio (the layers this app uses), the backend, and for memcached each
-// server's state as the ring knows it. It reads counters and states only,
+// and errors with its hit ratio (the layers this app uses), the backend,
+// for memcached each server's state as the ring knows it, and the routes
+// that the app's sections cache. It reads counters and states only,
 // never memcached itself, so however often it is asked it costs the
 // servers nothing. It is this moment's figures, so it is never a cached
 // view.
 func (s *Server) handleCacheDashboard(c echo.Context) error {
 	stats := s.cache.Stats()
 	page := dashboardPage{
-		Kind:   stats.Kind,
-		Totals: cache.LayerStats{Name: "every key", Hits: stats.Hits, Misses: stats.Misses, Errors: stats.Errors},
+		Kind:     stats.Kind,
+		Totals:   cache.LayerStats{Name: "every key", Hits: stats.Hits, Misses: stats.Misses, Errors: stats.Errors},
+		Sections: s.views.sections,
 	}
 	for l, st := range stats.Layers {
 		if slices.Contains(s.layers, cache.Layer(l)) {

@@ -71,3 +71,23 @@ func TestCacheDashboardShowsLayersInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestSections: a section is linked from every page's header, the cache
+// dashboard included, and the dashboard lists the routes it caches.
+func TestSections(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	if page := do(s, http.MethodGet, "/cache/").Body.String(); strings.Contains(page, "Cached routes") {
+		t.Errorf("a server without sections lists cached routes:\n%s", page)
+	}
+	s.addSection(section{Name: "Products", Path: "/products", Cached: []string{"/products", "/products/:id"}})
+	s.addSection(section{Name: "Orders", Path: "/orders"})
+	page := do(s, http.MethodGet, "/cache/").Body.String()
+	for _, want := range []string{
+		`<a href="/products">Products</a> · <a href="/orders">Orders</a>`,
+		`<li><a href="/products">Products</a>: <code>/products</code> <code>/products/:id</code></li>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the dashboard lacks %s:\n%s", want, page)
+		}
+	}
+}

@@ -40,6 +40,10 @@ type renderer struct {
 	// pageDigests and fragmentDigests name the markup of each page and
 	// partial.
 	pageDigests, fragmentDigests map[string]string
+	// sections are the parts of the app that every page's header links
+	// to (see Server.addSection). They are added before the app serves,
+	// and only read after that.
+	sections []section
 }
 
 // newRenderer parses every page. Each set gets the fragment-cache
@@ -199,8 +203,9 @@ const timeFormat = "15:04:05.000"
 // the layout that depend on who is visiting (methods on view, such as the
 // header's log-in state, read it).
 type view struct {
-	Page any
-	c    echo.Context
+	Page     any
+	Sections []section // the header's links
+	c        echo.Context
 }
 
 // buffers hold pages while they are rendered. html/template writes a page
@@ -227,7 +232,7 @@ func (r *renderer) execute(name string, data any, c echo.Context, send func(page
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, c: c}); err != nil {
+	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, Sections: r.sections, c: c}); err != nil {
 		return err
 	}
 	return send(buf.Bytes())

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -174,17 +173,6 @@ func (s *taskPages) handleAddTask(c echo.Context) error {
 	}
 	s.tasksChanged(c.Request().Context())
 	return s.redirectWithFlash(c, "Task added.")
-}
-
-// isHidden reports whether r is a character that a title must not hold
-// because it is not seen but changes what is: control characters (C0, DEL
-// and C1: tabs, line breaks, terminal escapes), line and paragraph
-// separators, and the bidirectional controls (U+061C, U+200E-U+200F,
-// U+202A-U+202E, U+2066-U+2069), which can make a title read differently
-// from what it holds, and the rest of the page with it ("Trojan Source").
-// Right-to-left letters need none of them.
-func isHidden(r rune) bool {
-	return unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control, unicode.Zl, unicode.Zp)
 }
 
 func (s *taskPages) handleDeleteTask(c echo.Context) error {
