@@ -339,3 +339,38 @@ func TestRenderedPagesHaveALength(t *testing.T) {
 		}
 	}
 }
+
+// TestViewsOff: with the view layer off, every request renders the page,
+// with the flash message in place, shown once, and nothing of the view
+// cache in the answer, while the memoized list and the rows' fragments are
+// still served from the cache.
+func TestViewsOff(t *testing.T) {
+	for name, newServer := range cachesWith(t, Options{NoViews: true}) {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t)
+			s.ServeTasks(tasks.NewMemory())
+			alice := newBrowser(t, s)
+			alice.do(http.MethodPost, "/tasks", url.Values{"title": {"one"}})
+			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task added.") || strings.Contains(body, "<!--hole") {
+				t.Errorf("the page after adding lacks the message, or has a hole's mark:\n%s", body)
+			}
+			s.fragments.Wait()
+			before := s.cache.Stats().Layers
+			for range 2 {
+				rec := alice.get("/")
+				if rec.Header().Get("X-Cache") != "" || strings.Contains(rec.Body.String(), "Task added.") || !strings.Contains(rec.Body.String(), "one") {
+					t.Errorf("X-Cache %q, want none, and the list without the message:\n%s", rec.Header().Get("X-Cache"), rec.Body)
+				}
+			}
+			after := s.cache.Stats().Layers
+			for _, l := range []cache.Layer{cache.LayerMemoize, cache.LayerFragments} {
+				if hits := after[l].Hits - before[l].Hits; hits != 2 {
+					t.Errorf("%s: %d hits in two pages, want 2", after[l].Name, hits)
+				}
+			}
+			if views := after[cache.LayerViews]; views.Hits+views.Misses != 0 {
+				t.Errorf("the view layer counted %+v", views)
+			}
+		})
+	}
+}
