@@ -251,7 +251,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				next.ServeHTTP(w, req)
 				return
 			}
-			c.renderAndStore(w, req, next, stored, visitor, rt)
+			c.renderAndStore(w, req, next, stored, rt)
 		})
 		return self
 	}
@@ -328,13 +328,13 @@ func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, views http
 
 // renderAndStore answers a GET that serveStored could not, by running
 // next, and stores the answer when it may be shared: not a personal one
-// (visitor), not one made from stale data, and with a query string only
+// (see record), not one made from stale data, and with a query string only
 // while the path has room for another variant. Concurrent misses for the
 // page share one render; the others get its answer if it can be shared,
 // render their own if not. If the render fails, each serves the stale page
 // it found, if any, and otherwise the leader's failure stands and the
 // others get 503 at once.
-func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next http.Handler, sv storedView, visitor *visitor, rt *viewRoute) {
+func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next http.Handler, sv storedView, rt *viewRoute) {
 	// The tags' versions were read before rendering: an invalidation
 	// during the render then retires the page as soon as it is stored.
 	// And requests share a render only if they saw the same versions, so
