@@ -89,6 +89,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 		Views:             web.Lifetimes(cfg.Views),
 		Memoize:           web.Lifetimes(cfg.Memoize),
 		Fragments:         web.Lifetimes(cfg.Fragments),
+		NoViews:           cfg.NoViews,
 	}, cache, logger)
 	if err != nil {
 		return err

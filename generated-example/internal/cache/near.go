@@ -190,8 +190,13 @@ func (n *near) putPage(key string, marks []nearMark, read time.Time, fresh int64
 	// Requests share the page: clip its header values, so that a
 	// middleware appending to one gets a copy instead of writing into
 	// the shared array.
-	shared := &page{status: p.status, header: make(http.Header, len(p.header)), body: p.body}
+	shared := &page{status: p.status, header: make(http.Header, len(p.header)), body: p.body, holes: p.holes}
 	cost := len(key) + len(p.body) + nearEntryOverhead
+	if len(p.holes) > 0 {
+		// Its holes filled for visitors who carry nothing of their own,
+		// which it keeps once one is answered (see Cache.answer).
+		cost += len(p.body)
+	}
 	for k, v := range p.header {
 		shared.header[k] = slices.Clip(v)
 		for _, s := range v {

@@ -12,13 +12,24 @@ import (
 // the request (in an earlier middleware), it never answers the request
 // with a page cached for someone else either.
 //
-// Session middleware should mark every request that carries a valid
-// session cookie, and every response produced while a session was loaded
-// or saved, so that pages cached by Views can never leak one visitor's
-// data to another. Call it from your own code for anything else that is
-// per visitor.
+// Session code should mark every response produced while a session was
+// read or saved, so that pages cached by Views can never leak one
+// visitor's data to another; what a page shows of the session belongs in
+// its holes (see Hole), which are filled outside the render that Views
+// stores. Call it from your own code for anything else that is per
+// visitor.
 func MarkPersonal(r *http.Request) {
 	visitorOf(r).personal.Store(true)
+}
+
+// MarkVisitor records that r comes from a visitor the app knows, such as
+// one with a session: Views answers them from the cache only on routes
+// whose pages have holes (ViewOptions.Fill), with the holes filled for
+// them alone, and renders every other page for them, as for MarkPersonal.
+// Session middleware should mark every request that carries a valid
+// session cookie.
+func MarkVisitor(r *http.Request) {
+	visitorOf(r).known.Store(true)
 }
 
 // IsPersonal reports whether MarkPersonal was called for r.
@@ -30,6 +41,7 @@ func IsPersonal(r *http.Request) bool {
 // visitor is what one request has said about its visitor.
 type visitor struct {
 	personal atomic.Bool
+	known    atomic.Bool // see MarkVisitor
 }
 
 type visitorKey struct{}

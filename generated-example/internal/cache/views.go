@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,6 +41,15 @@ type ViewOptions struct {
 	// stores between invalidations (and within one lifetime); past it they
 	// are rendered and not stored. Zero means DefaultMaxVariants.
 	MaxVariants int
+	// Fill, if set, fills the page's holes: its personal parts, such as
+	// an account box, which the page marks with Hole. Views stores the
+	// page with its holes empty, and on every answer has Fill write the
+	// content of each for the request it answers, into the page, without
+	// storing it. Nothing else in the page may depend on the visitor: a
+	// page that reads the session outside a hole is not stored (see
+	// MarkPersonal). With Fill set, a visitor marked with MarkVisitor,
+	// such as one with a session, is answered from the cache too.
+	Fill func(w io.Writer, r *http.Request, hole string) error
 	// Unless, when it returns true, bypasses the cache for the request:
 	// neither served from it nor stored. Use it for requests that will see
 	// something of their own, such as a pending flash message.
@@ -126,9 +136,15 @@ func (c *Cache) DeleteView(path string) error {
 //     no-cache; error pages are never stored (Flask-Caching issue 180), nor
 //     is an answer the handler never wrote or marked with DoNotStore.
 //   - Nothing personal is shared: a request marked with MarkPersonal before
-//     Views sees it (session middleware marks every visitor who has a
-//     session) bypasses the cache, and a response marked while it was being
-//     rendered (the handler read or saved a session) is not stored.
+//     Views sees it bypasses the cache, and so does one marked with
+//     MarkVisitor (session middleware marks every visitor who has a
+//     session) unless the route has holes; a response marked while it was
+//     being rendered (the handler read or saved a session) is not stored.
+//   - A page's personal parts are holes (see ViewOptions.Fill and Hole):
+//     stored empty, and filled on every answer for the request answered,
+//     so that a logged-in visitor gets the cached page with their own
+//     account box, and the page around the holes is the same bytes for
+//     everyone.
 //   - A HEAD is answered from the GET entry but never stored, so a GET is
 //     never answered with a HEAD's empty body (Flask-Caching issue 270).
 //   - Only the query parameters the route declares vary the page (see
@@ -207,7 +223,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				return
 			}
 			visitor := visitorOf(req)
-			if visitor.personal.Load() || (opts.Unless != nil && opts.Unless(req)) {
+			if visitor.personal.Load() || (visitor.known.Load() && opts.Fill == nil) || (opts.Unless != nil && opts.Unless(req)) {
 				h := w.Header()
 				h.Set("X-Cache", "BYPASS")
 				// Nor may a shared cache in front of the app keep it.
@@ -235,7 +251,7 @@ func (c *Cache) views(opts ViewOptions, group *flight[*page]) func(http.Handler)
 				next.ServeHTTP(w, req)
 				return
 			}
-			c.renderAndStore(w, req, next, stored, visitor, rt)
+			c.renderAndStore(w, req, next, stored, rt)
 		})
 		return self
 	}
@@ -269,7 +285,7 @@ func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, views http
 	sv.full = rt.pages.Key(sv.key)
 	if near := c.near.page(sv.full); near != nil {
 		c.CountHit(LayerViews)
-		near.write(w, "HIT", head)
+		c.answer(w, req, rt, near, "HIT", head)
 		return sv, true
 	}
 	sv.tags = append([]string{PathTag(sv.path)}, rt.opts.Tags...)
@@ -296,13 +312,13 @@ func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, views http
 	case fresh:
 		c.CountHit(LayerViews)
 		c.near.putPage(sv.full, sv.marks, sv.read, e.fresh, p)
-		p.write(w, "HIT", head)
+		c.answer(w, req, rt, p, "HIT", head)
 		return sv, true
 	case stale:
 		c.CountHit(LayerViews)
 		c.layers[LayerViews].stale.Add(1)
 		c.refreshPage(req, views, rt, sv)
-		p.write(w, "HIT", head)
+		c.answer(w, req, rt, p, "HIT", head)
 		return sv, true
 	case spent:
 		sv.rescue = p
@@ -312,21 +328,21 @@ func (c *Cache) serveStored(w http.ResponseWriter, req *http.Request, views http
 
 // renderAndStore answers a GET that serveStored could not, by running
 // next, and stores the answer when it may be shared: not a personal one
-// (visitor), not one made from stale data, and with a query string only
+// (see record), not one made from stale data, and with a query string only
 // while the path has room for another variant. Concurrent misses for the
 // page share one render; the others get its answer if it can be shared,
 // render their own if not. If the render fails, each serves the stale page
 // it found, if any, and otherwise the leader's failure stands and the
 // others get 503 at once.
-func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next http.Handler, sv storedView, visitor *visitor, rt *viewRoute) {
+func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next http.Handler, sv storedView, rt *viewRoute) {
 	// The tags' versions were read before rendering: an invalidation
 	// during the render then retires the page as soon as it is stored.
 	// And requests share a render only if they saw the same versions, so
 	// one that comes after an invalidation renders afresh.
 	said := new(recording)
 	p, err, leader := rt.group.do(flightKey(sv.key, sv.versions), func() (*page, error) {
-		p, err := record(w, req, next, said, sv.rescue != nil)
-		if err != nil || p == nil || visitor.personal.Load() {
+		p, err := c.record(w, req, next, said, rt, sv.rescue != nil)
+		if err != nil || p == nil {
 			return nil, err
 		}
 		c.storePage(rt, sv, p, req.URL.RawQuery != "")
@@ -336,7 +352,7 @@ func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next ht
 	case err != nil && sv.rescue != nil && !(leader && errors.Is(err, errFailureSent)):
 		c.rescue(LayerViews, sv.key, err)
 		said.rescued.Store(true)
-		sv.rescue.write(w, "STALE", false)
+		c.answer(w, req, rt, sv.rescue, "STALE", false)
 	case leader:
 		// The leader's response is already written.
 	case err != nil:
@@ -349,7 +365,7 @@ func (c *Cache) renderAndStore(w http.ResponseWriter, req *http.Request, next ht
 		h.Set("Retry-After", "1")
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 	case p != nil:
-		p.write(w, "MISS", false)
+		c.answer(w, req, rt, p, "MISS", false)
 	default:
 		// The leader's answer was not shareable: render our own.
 		w.Header().Set("X-Cache", "MISS")
@@ -416,7 +432,6 @@ func (c *Cache) stillStale(full string, tags []string, tc *Cache, tagKeys []stri
 // renderRefresh is Views for a refresh's request: render the page and
 // store it if it may be shared, looking up nothing.
 func (c *Cache) renderRefresh(w http.ResponseWriter, req *http.Request, next http.Handler, rt *viewRoute) {
-	visitor := visitorOf(req)
 	sv := storedView{path: req.URL.EscapedPath(), key: rt.keyStart + ViewKey(req.URL)}
 	sv.full = rt.pages.Key(sv.key)
 	sv.tags = append([]string{PathTag(sv.path)}, rt.opts.Tags...)
@@ -428,7 +443,7 @@ func (c *Cache) renderRefresh(w http.ResponseWriter, req *http.Request, next htt
 		return
 	}
 	sv.versions = rt.tags.versions(sv.tags, sv.tagKeys, got)
-	if p, err := record(w, req, next, new(recording), false); err == nil && p != nil && !visitor.personal.Load() {
+	if p, err := c.record(w, req, next, new(recording), rt, false); err == nil && p != nil {
 		c.storePage(rt, sv, p, req.URL.RawQuery != "")
 	}
 }
@@ -461,6 +476,8 @@ type recording struct {
 	noStore, failed, stale atomic.Bool
 	// rescued is set when Views answered with a stale page instead.
 	rescued atomic.Bool
+	// holes are the marks of the page's holes, on a route with holes.
+	holes *holeMarks
 }
 
 // DoNotStore tells Views not to store the response to r, though its status
@@ -545,6 +562,11 @@ type page struct {
 	status int
 	header http.Header
 	body   []byte
+	// holes are the page's personal parts, empty in body (see Hole).
+	holes []hole
+	// public is body with its holes filled for a request that carries
+	// nothing of its visitor's, once one has been answered (see answer).
+	public atomic.Pointer[filledBody]
 }
 
 // storedHeaders are the response headers a cached page keeps: the
@@ -554,33 +576,73 @@ type page struct {
 // not be able to loosen them or make browsers keep a page for a year.
 var storedHeaders = []string{"Content-Type"}
 
-// record runs next and returns the response as a page if it may be
-// shared and stored, or nil. The response goes through to w as it is
-// written, unless buffer is set: then it is held until next returns, so
-// that a failure can be answered with something else, and sent then, but
-// for a page too large to keep, which goes through once it is. It returns
-// errRenderFailed if the handler failed (not for a client that went away,
-// which is no reason for others to fail); then, buffered, nothing was sent.
-func record(w http.ResponseWriter, req *http.Request, next http.Handler, said *recording, buffer bool) (*page, error) {
+// record runs next, on the route rt, and returns the response as a page
+// if it may be shared and stored, or nil: not if it was marked personal
+// while it was rendered (see MarkPersonal). The response goes through to
+// w as it is written, unless buffer is set: then it is held until next
+// returns, so that a failure can be answered with something else, and
+// sent then, but for a page too large to keep, which goes through once it
+// is. It returns errRenderFailed if the handler failed (not for a client
+// that went away, which is no reason for others to fail); then, buffered,
+// nothing was sent.
+//
+// On a route with holes (ViewOptions.Fill) the whole response is held:
+// next writes marks where the holes go (see Hole), and w gets the page
+// with the marks taken out and the holes filled for req, while the page
+// returned has them empty. Whether it may be shared is settled first:
+// filling the holes may read this visitor's session.
+func (c *Cache) record(w http.ResponseWriter, req *http.Request, next http.Handler, said *recording, rt *viewRoute, buffer bool) (*page, error) {
 	w.Header().Set("X-Cache", "MISS")
-	rec := &recorder{ResponseWriter: w, said: said, buffer: buffer}
+	if rt.opts.Fill != nil {
+		said.holes = newHoleMarks()
+	}
+	rec := &recorder{ResponseWriter: w, said: said, buffer: buffer || said.holes != nil, whole: said.holes != nil}
 	next.ServeHTTP(rec, req.WithContext(context.WithValue(req.Context(), recordingKey{}, said)))
+	// Anything rendered from now on, such as an error page, has its holes
+	// rendered in place.
+	marks := said.holes
+	said.holes = nil
 	if (said.failed.Load() || rec.status >= 500) && req.Context().Err() == nil {
 		if rec.sent {
 			return nil, errFailureSent
 		}
+		if marks != nil && !buffer {
+			// Held only for its holes: send the failure, or let the
+			// framework's answer to it through.
+			if rec.status == 0 {
+				rec.whole, rec.buffer = false, false
+				return nil, errRenderFailed
+			}
+			rec.flushFilled(func(body []byte) []byte {
+				p := &page{status: rec.status, body: body}
+				p.body, p.holes, _ = marks.take(body)
+				return c.fill(req, rt, p)
+			})
+			return nil, errFailureSent
+		}
 		return nil, errRenderFailed
 	}
-	rec.flush()
 	h := w.Header()
-	if rec.status == 0 || rec.tooBig || said.noStore.Load() || !shareable(rec.status, h) {
-		return nil, nil
-	}
+	share := rec.status != 0 && !rec.tooBig && !said.noStore.Load() && !IsPersonal(req) && shareable(rec.status, h)
 	p := &page{status: rec.status, header: make(http.Header), body: rec.body.Bytes()}
 	for _, name := range storedHeaders {
 		if v := h.Values(name); len(v) > 0 {
 			p.header[name] = v
 		}
+	}
+	if marks == nil || rec.status == 0 {
+		rec.whole = false
+		rec.flush()
+	} else {
+		var complete bool
+		p.body, p.holes, complete = marks.take(p.body)
+		share = share && complete
+		// What is written after this, such as an error page, goes through.
+		rec.buffer, rec.whole, rec.sent = false, false, true
+		c.answer(w, req, rt, p, h.Get("X-Cache"), false)
+	}
+	if !share {
+		return nil, nil
 	}
 	return p, nil
 }
@@ -607,6 +669,7 @@ type recorder struct {
 	http.ResponseWriter
 	said   *recording
 	buffer bool // hold the response until flush
+	whole  bool // hold all of it, even past what a page may store
 	sent   bool // the status went through to the client
 	status int  // 0 until the handler writes
 	body   bytes.Buffer
@@ -645,12 +708,14 @@ func (r *recorder) Write(p []byte) (int, error) {
 	}
 	if !r.tooBig && r.body.Len()+len(p) > MaxValueSize {
 		r.tooBig = true
-		if r.buffer {
+		if r.buffer && !r.whole {
 			r.flush()
 		}
-		r.body = bytes.Buffer{}
+		if !r.whole {
+			r.body = bytes.Buffer{}
+		}
 	}
-	if r.tooBig {
+	if r.tooBig && !r.whole {
 		return r.ResponseWriter.Write(p)
 	}
 	r.body.Write(p)
@@ -672,6 +737,17 @@ func (r *recorder) flush() {
 		r.ResponseWriter.WriteHeader(r.status)
 		r.ResponseWriter.Write(r.body.Bytes())
 	}
+}
+
+// flushFilled is flush for a response held for its holes: what is sent
+// is the body that fill makes of it.
+func (r *recorder) flushFilled(fill func(body []byte) []byte) {
+	r.buffer, r.whole = false, false
+	body := fill(r.body.Bytes())
+	r.sent = true
+	r.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	r.ResponseWriter.WriteHeader(r.status)
+	r.ResponseWriter.Write(body)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -701,15 +777,21 @@ func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // error writing the body means the client has gone; there is no one left
 // to tell.
 func (p *page) write(w http.ResponseWriter, xcache string, head bool) {
+	p.send(w, p.body, xcache, head)
+}
+
+// send is write with body in place of p's, such as p's with its holes
+// filled.
+func (p *page) send(w http.ResponseWriter, body []byte, xcache string, head bool) {
 	h := w.Header()
 	for k, v := range p.header {
 		h[k] = v
 	}
 	h.Set("X-Cache", xcache)
-	h.Set("Content-Length", strconv.Itoa(len(p.body)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(p.status)
 	if !head {
-		w.Write(p.body)
+		w.Write(body)
 	}
 }
 
@@ -721,11 +803,17 @@ var errBadPage = errors.New("cache: invalid cached page")
 
 // A stored page is an entry (see entry.encode) whose payload is "page3",
 // the status, the body's length, header lines, a blank line and the body,
-// each line ending in \n (header values cannot contain one).
+// each line ending in \n (header values cannot contain one). A page with
+// holes is a "page4", with a line for each hole after the headers (see
+// encodeHoles).
 func (p *page) encode() []byte {
 	var b bytes.Buffer
 	b.Grow(len(p.body) + 128)
-	b.WriteString("page3\n")
+	if len(p.holes) > 0 {
+		b.WriteString("page4\n")
+	} else {
+		b.WriteString("page3\n")
+	}
 	b.WriteString(strconv.Itoa(p.status))
 	b.WriteByte('\n')
 	b.WriteString(strconv.Itoa(len(p.body)))
@@ -735,6 +823,7 @@ func (p *page) encode() []byte {
 			b.WriteString(k + ": " + v + "\n")
 		}
 	}
+	p.encodeHoles(&b)
 	b.WriteByte('\n')
 	b.Write(p.body)
 	return b.Bytes()
@@ -767,7 +856,8 @@ func decodePage(data []byte) (*page, error) {
 	}
 	bad := func(what string) (*page, error) { return nil, fmt.Errorf("%w: %s", errBadPage, what) }
 
-	if magic, ok := next(); !ok || magic != "page3" {
+	magic, ok := next()
+	if !ok || (magic != "page3" && magic != "page4") {
 		return bad("not a page")
 	}
 	if status, ok := next(); !ok || status != "200" {
@@ -779,7 +869,7 @@ func decodePage(data []byte) (*page, error) {
 		return bad("bad body length")
 	}
 	p := &page{status: http.StatusOK, header: make(http.Header, len(storedHeaders))}
-	for lines := 0; ; lines++ {
+	for lines := 0; ; {
 		line, ok := next()
 		switch {
 		case !ok:
@@ -790,9 +880,17 @@ func decodePage(data []byte) (*page, error) {
 			}
 			p.body = data
 			return p, nil
+		case magic == "page4" && strings.HasPrefix(line, "@"):
+			h, ok := decodeHole(line, length, p.holes)
+			if !ok || len(p.holes) == maxHoles {
+				return bad(fmt.Sprintf("hole %.40q", line))
+			}
+			p.holes = append(p.holes, h)
+			continue
 		case lines == 2*len(storedHeaders):
 			return bad("too many headers")
 		}
+		lines++
 		k, v, ok := strings.Cut(line, ": ")
 		if !ok || !slices.Contains(storedHeaders, k) || len(v) > maxHeaderValue || !printable(v) {
 			return bad(fmt.Sprintf("header %.40q", line))

@@ -577,6 +577,12 @@ func TestViewsRejectStoredEntries(t *testing.T) {
 		"another page's format": "HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\n\r\nok",
 		"a cache lifetime":      "page3\n200\n2\nContent-Type: text/html\nCache-Control: public, max-age=31536000\n\nok",
 		"a validator":           "page3\n200\n2\nContent-Type: text/html\nEtag: \"x\"\n\nok",
+		"a hole in a page3":     "page3\n200\n2\nContent-Type: text/html\n@1 account\n\nok",
+		"a hole past the body":  "page4\n200\n2\nContent-Type: text/html\n@3 account\n\nok",
+		"holes out of order":    "page4\n200\n2\nContent-Type: text/html\n@2 a\n@1 b\n\nok",
+		"a hole without a name": "page4\n200\n2\nContent-Type: text/html\n@1 \n\nok",
+		"a hole's odd name":     "page4\n200\n2\nContent-Type: text/html\n@1 a<b\n\nok",
+		"too many holes":        "page4\n200\n2\nContent-Type: text/html\n" + strings.Repeat("@1 a\n", 65) + "\nok",
 	}
 	entries := map[string]string{
 		"no entry around the page": valid,

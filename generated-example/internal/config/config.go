@@ -67,6 +67,11 @@ type Config struct {
 	// DefaultStaleTimeout), and CACHE_GRACE_TIMEOUT seconds in all past
 	// fresh when making a fresh one fails (default DefaultGraceTimeout).
 	Views, Memoize, Fragments Lifetimes
+	// NoViews turns the view layer off (CACHE_VIEWS=0; default on): every
+	// page is rendered for its request, with the memoized results and
+	// fragments beneath still cached. For debugging a page, and for
+	// measuring those layers alone.
+	NoViews bool
 
 	// MaxConns is how many connections the app holds open at once
 	// (MAX_CONNS); at the limit it stops accepting until one closes.
@@ -226,6 +231,14 @@ func Load(getenv func(string) string) (Config, error) {
 		if getenv(l.name) != "" {
 			l.dst.Fresh = seconds(l.name, 0)
 		}
+	}
+
+	if v := getenv("CACHE_VIEWS"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("CACHE_VIEWS=%q: want 0 (render every page) or 1 (cache pages)", v)
+		}
+		cfg.NoViews = !on
 	}
 
 	cfg.NearCacheTTL = DefaultNearCacheTTL

@@ -29,6 +29,16 @@ func TestLoad(t *testing.T) {
 			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, MaxConns: DefaultMaxConns},
 		},
 		{
+			name: "view layer off",
+			env:  map[string]string{"CACHE_VIEWS": "0"},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns, NoViews: true},
+		},
+		{
+			name: "view layer on",
+			env:  map[string]string{"CACHE_VIEWS": "true"},
+			want: Config{Port: DefaultPort, CacheKeyPrefix: DefaultCacheKeyPrefix, NearCacheTTL: DefaultNearCacheTTL, MaxConns: DefaultMaxConns},
+		},
+		{
 			name: "everything set",
 			env: map[string]string{
 				"PORT":                      "8080",
@@ -141,6 +151,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad pool size", map[string]string{"MEMCACHED_MAX_IDLE_CONNS": "0"}, `MEMCACHED_MAX_IDLE_CONNS="0"`},
 		{"bad memory size", map[string]string{"CACHE_MEMORY_MB": "lots"}, `CACHE_MEMORY_MB="lots"`},
 		{"bad near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "1"}, `NEAR_CACHE_TTL="1"`},
+		{"bad view switch", map[string]string{"CACHE_VIEWS": "off"}, `CACHE_VIEWS="off"`},
 		{"negative near-cache TTL", map[string]string{"NEAR_CACHE_TTL": "-1s"}, `NEAR_CACHE_TTL="-1s"`},
 		{"bad near-cache size", map[string]string{"NEAR_CACHE_MB": "0"}, `NEAR_CACHE_MB="0"`},
 		{"bad body limit", map[string]string{"MAX_BODY_BYTES": "256KB"}, `MAX_BODY_BYTES="256KB"`},

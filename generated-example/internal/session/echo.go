@@ -14,9 +14,10 @@ const storeKey = "session.store"
 
 // Middleware makes store available to Get. A request that never calls Get
 // costs no cache round trip. A request that carries a session cookie with
-// a valid signature is marked personal (cache.MarkPersonal), so the view
-// cache never hands this visitor a page cached for someone else, nor
-// stores theirs; checking the signature needs no round trip either.
+// a valid signature is marked as a known visitor's (cache.MarkVisitor), so
+// the view cache hands this visitor a page cached for everyone only with
+// its holes filled for them (see cache.Hole), and renders any other page
+// for them; checking the signature needs no round trip either.
 //
 // cookieFlags returns the app's flags for the cookies of its answer to a
 // request (Path, HttpOnly, SameSite, Secure...), which the session cookie
@@ -29,7 +30,7 @@ func Middleware(store *Store, cookieFlags func(*http.Request) http.Cookie) echo.
 			c.Set(storeKey, store)
 			state(c.Request()).cookieFlags = cookieFlags
 			if store.hasSessionCookie(c.Request()) {
-				cache.MarkPersonal(c.Request())
+				cache.MarkVisitor(c.Request())
 			}
 			return next(c)
 		}

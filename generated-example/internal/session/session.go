@@ -11,10 +11,12 @@
 //	sess.Values["key"] = "value" // saved before the response is written
 //
 // Safe by default:
-//   - Pages are never shared across visitors by mistake: a request with a
-//     valid session cookie, and a response produced while a session was
-//     loaded or saved, are marked personal (cache.MarkPersonal), which the
-//     view cache honours. A visitor without a session is not marked.
+//   - Pages are never shared across visitors by mistake: a response
+//     produced while a session was read or saved is marked personal
+//     (cache.MarkPersonal), and a request with a valid session cookie is
+//     marked as a known visitor's (cache.MarkVisitor), which the view
+//     cache honours: it shares a page with such a visitor only with its
+//     holes (cache.Hole) filled for them.
 //   - An unknown, expired or tampered ID is never reused: the visitor gets
 //     a new ID when the session is first written (no session fixation).
 //   - A request that does not call Get costs no cache round trip and sets
@@ -102,6 +104,10 @@ func (s *Store) Get(r *http.Request, name string) (*sessions.Session, error) {
 // does not hold. It never returns an error: a bad cookie is an anonymous
 // visitor, not a failed request.
 func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
+	// What the page shows now depends on who is visiting, even when they
+	// have no session: a page cached for everyone must show the session
+	// only in its holes, which are filled for each visitor.
+	cache.MarkPersonal(r)
 	sess := sessions.NewSession(s, name)
 	sess.Options = s.cookieOptions(r)
 	sess.IsNew = true
@@ -134,8 +140,6 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 		s.cache.Delete(entryKey(string(id)))
 		return sess, nil
 	}
-	// The page now shows, or may show, this visitor's data.
-	cache.MarkPersonal(r)
 	sess.ID = string(id)
 	sess.IsNew = false
 	if rec.Values != nil {

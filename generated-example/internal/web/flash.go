@@ -1,10 +1,11 @@
 package web
 
 import (
-	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
 // flashCookie carries a one-time message to the next page this visitor
@@ -17,9 +18,12 @@ func setFlash(c echo.Context, msg string) {
 }
 
 // takeFlash returns the visitor's message, if any, and clears it. The
-// response is then marked no-store: it is this visitor's alone, and the
-// view cache will not keep it (nor would it, as it sets a cookie).
+// response is marked personal (cache.MarkPersonal): it is this visitor's
+// alone, and a page rendered with it is never stored by the view cache,
+// whether a message was waiting or not. Show messages in a hole (see
+// view.Flash), which is filled for each visitor.
 func takeFlash(c echo.Context) string {
+	cache.MarkPersonal(c.Request())
 	cookie, err := c.Cookie(flashCookie)
 	if err != nil {
 		return ""
@@ -33,9 +37,8 @@ func takeFlash(c echo.Context) string {
 	return msg
 }
 
-// hasFlash tells the view cache to step aside for a visitor with a
-// message waiting: the cached page is everyone's and cannot show it.
-func hasFlash(r *http.Request) bool {
-	_, err := r.Cookie(flashCookie)
-	return err == nil
+// Flash returns the visitor's one-time message, if any, and clears it:
+// what the layout's "flash" hole shows.
+func (v view) Flash() string {
+	return takeFlash(v.c)
 }

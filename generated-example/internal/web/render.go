@@ -206,6 +206,29 @@ type view struct {
 	Page     any
 	Sections []section // the header's links
 	c        echo.Context
+	views    *renderer
+}
+
+// view returns what the layout, or a hole, is executed with for c.
+func (r *renderer) view(data any, c echo.Context) view {
+	return view{Page: data, Sections: r.sections, c: c, views: r}
+}
+
+// Personal renders the hole name: a personal part of the page, such as
+// the header's account box, whose content is the partial of that name,
+// executed for the request like the layout. On a page the view cache
+// keeps, the hole is left empty in the stored page and filled for each
+// visitor on every answer (see cache.Hole), so the partial may show the
+// visitor's session or flash message; nothing else on such a page may.
+func (v view) Personal(name string) (template.HTML, error) {
+	if mark, ok := cache.Hole(v.c.Request(), name); ok {
+		return template.HTML(mark), nil
+	}
+	var b strings.Builder
+	if err := v.views.partial(&b, name, v); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil
 }
 
 // buffers hold pages while they are rendered. html/template writes a page
@@ -232,7 +255,7 @@ func (r *renderer) execute(name string, data any, c echo.Context, send func(page
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := t.ExecuteTemplate(buf, "layout", view{Page: data, Sections: r.sections, c: c}); err != nil {
+	if err := t.ExecuteTemplate(buf, "layout", r.view(data, c)); err != nil {
 		return err
 	}
 	return send(buf.Bytes())

@@ -52,6 +52,9 @@ type Options struct {
 	// Views, Memoize and Fragments say how long each caching layer serves
 	// what it stores: whole pages, memoized results and fragments.
 	Views, Memoize, Fragments Lifetimes
+	// NoViews turns the view layer off: pages are rendered for every
+	// request (see Server.cachedView).
+	NoViews bool
 }
 
 // Lifetimes say how long a caching layer serves an entry (see

@@ -66,13 +66,13 @@ func cachesWith(t *testing.T, opts Options) map[string]func(t *testing.T) *Serve
 
 // browser is a client with a cookie jar, talking to the handler directly.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	h       http.Handler
 	cookies map[string]*http.Cookie
 	header  http.Header // extra request headers
 }
 
-func newBrowser(t *testing.T, h http.Handler) *browser {
+func newBrowser(t testing.TB, h http.Handler) *browser {
 	return &browser{t: t, h: h, cookies: make(map[string]*http.Cookie), header: make(http.Header)}
 }
 

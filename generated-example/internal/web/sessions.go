@@ -3,7 +3,10 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -16,8 +19,12 @@ import (
 // sessionName is the session cookie's name.
 const sessionName = "session"
 
-// demoUser is who "log in" logs in as: this example has no passwords.
+// demoUser is who "log in" logs in as when no name is given: this example
+// has no passwords, and a visitor logs in as whatever name they type.
 const demoUser = "demo visitor"
+
+// maxUserName is the longest name one may log in as, in characters.
+const maxUserName = 40
 
 // How many sessions one client may start: newSessionBurst at once, then
 // newSessionsPerMinute. Each new session is a cache entry kept for 31
@@ -181,16 +188,35 @@ func (s *Server) handleSessionStart(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/session/")
 }
 
-// handleLogin "logs in" and gives the session a new ID, which a real login
-// must do so that an ID planted before login is worthless after it.
+// handleLogin "logs in" as the name posted (demoUser if none), which every
+// page's header then shows, and gives the session a new ID, which a real
+// login must do so that an ID planted before login is worthless after it.
 func (s *Server) handleLogin(c echo.Context) error {
+	if err := parseForm(c); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(c.Request().PostFormValue("name"))
+	switch {
+	case name == "":
+		name = demoUser
+	case utf8.RuneCountInString(name) > maxUserName:
+		return echo.NewHTTPError(http.StatusBadRequest, "That name is too long: "+strconv.Itoa(maxUserName)+" characters at most.")
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, hiddenRune):
+		return echo.NewHTTPError(http.StatusBadRequest, "That name has control or text-direction characters: type it as plain text.")
+	}
 	sess, err := session.Get(sessionName, c)
 	if err != nil {
 		return err
 	}
 	session.Regenerate(sess)
-	sess.Values["user"] = demoUser
+	sess.Values["user"] = name
 	return c.Redirect(http.StatusSeeOther, "/session/")
+}
+
+// hiddenRune reports whether r is a control or formatting character, such
+// as a text-direction override, which could make a name read as another.
+func hiddenRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // handleLogout ends the session: its data is deleted and its cookie

@@ -55,7 +55,7 @@ func (s *Server) ServeTasks(store tasks.Store) {
 
 // pageOptions are the view cache's options of the list's page.
 func (s *taskPages) pageOptions() cache.ViewOptions {
-	return cache.ViewOptions{Tags: []string{tasksTag}, Unless: hasFlash}
+	return cache.ViewOptions{Tags: []string{tasksTag}}
 }
 
 // storeErrors answers 503 when a task handler's store is down or too
@@ -108,7 +108,6 @@ func (s *taskPages) taskRows(list []tasks.Task) (template.HTML, error) {
 
 // indexPage is the data of views/index.html.
 type indexPage struct {
-	Flash      string
 	Tasks      []tasks.Task
 	Rows       template.HTML // one cached fragment per task
 	MaxTasks   int
@@ -121,9 +120,9 @@ type indexPage struct {
 }
 
 // handleIndex shows the task list. The route is a cached view that
-// visitors share; a request with a flash message, and one whose page is
-// the visitor's own (see cache.MarkPersonal), bypasses it and gets a page
-// of its own.
+// visitors share, logged in or not: what is theirs alone, the header's
+// account box and a flash message, is in the layout's holes (see
+// view.Personal), filled for each of them on every answer.
 func (s *taskPages) handleIndex(c echo.Context) error {
 	start := time.Now()
 	list, err := s.allTasks.Call(c.Request().Context(), struct{}{})
@@ -135,7 +134,6 @@ func (s *taskPages) handleIndex(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "index.html", indexPage{
-		Flash:      takeFlash(c),
 		Tasks:      list.Tasks,
 		Rows:       rows,
 		MaxTasks:   tasks.MaxTasks,

@@ -21,7 +21,8 @@ import (
 
 // TestTaskDemo walks through the demo as a visitor would, on both caches:
 // the page is a cached view, adding and deleting redirect with a flash
-// message shown once to that visitor only, and each change shows at once.
+// message shown once to that visitor only, in a hole of the cached page,
+// and each change shows at once.
 func TestTaskDemo(t *testing.T) {
 	for name, newServer := range caches(t) {
 		t.Run(name, func(t *testing.T) {
@@ -52,16 +53,20 @@ func TestTaskDemo(t *testing.T) {
 			if !strings.Contains(body, "Task added.") || !strings.Contains(body, "Buy &lt;milk&gt;") {
 				t.Errorf("after adding, alice's page lacks the flash or the task:\n%s", body)
 			}
-			if page.Header().Get("X-Cache") != "BYPASS" || !strings.Contains(page.Header().Get("Cache-Control"), "no-store") {
-				t.Errorf("the flash page went through the view cache or is storable: X-Cache %q, Cache-Control %q",
+			if page.Header().Get("X-Cache") != "MISS" || page.Header().Get("Cache-Control") != "private, no-store" {
+				t.Errorf("the flash page: X-Cache %q, Cache-Control %q; want the page rendered after the change, private, no-store",
 					page.Header().Get("X-Cache"), page.Header().Get("Cache-Control"))
 			}
 			if again := alice.get("/").Body.String(); strings.Contains(again, "Task added.") {
 				t.Error("the flash message was shown twice")
 			}
-			bobs := bob.get("/").Body.String()
+			bobsPage := bob.get("/")
+			bobs := bobsPage.Body.String()
 			if strings.Contains(bobs, "Task added.") {
 				t.Error("bob sees alice's flash message")
+			}
+			if bobsPage.Header().Get("X-Cache") != "HIT" {
+				t.Errorf("bob's page after alice's: X-Cache %q, want HIT: the page rendered with her flash is stored without it", bobsPage.Header().Get("X-Cache"))
 			}
 			if !strings.Contains(bobs, "Buy &lt;milk&gt;") {
 				t.Error("bob does not see the new task: the view was not invalidated")
@@ -332,5 +337,40 @@ func TestRenderedPagesHaveALength(t *testing.T) {
 		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); rec.Code != http.StatusOK || got != want {
 			t.Errorf("GET %s: got status %d, Content-Length %q, want 200, %q", target, rec.Code, got, want)
 		}
+	}
+}
+
+// TestViewsOff: with the view layer off, every request renders the page,
+// with the flash message in place, shown once, and nothing of the view
+// cache in the answer, while the memoized list and the rows' fragments are
+// still served from the cache.
+func TestViewsOff(t *testing.T) {
+	for name, newServer := range cachesWith(t, Options{NoViews: true}) {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t)
+			s.ServeTasks(tasks.NewMemory())
+			alice := newBrowser(t, s)
+			alice.do(http.MethodPost, "/tasks", url.Values{"title": {"one"}})
+			if body := alice.get("/").Body.String(); !strings.Contains(body, "Task added.") || strings.Contains(body, "<!--hole") {
+				t.Errorf("the page after adding lacks the message, or has a hole's mark:\n%s", body)
+			}
+			s.fragments.Wait()
+			before := s.cache.Stats().Layers
+			for range 2 {
+				rec := alice.get("/")
+				if rec.Header().Get("X-Cache") != "" || strings.Contains(rec.Body.String(), "Task added.") || !strings.Contains(rec.Body.String(), "one") {
+					t.Errorf("X-Cache %q, want none, and the list without the message:\n%s", rec.Header().Get("X-Cache"), rec.Body)
+				}
+			}
+			after := s.cache.Stats().Layers
+			for _, l := range []cache.Layer{cache.LayerMemoize, cache.LayerFragments} {
+				if hits := after[l].Hits - before[l].Hits; hits != 2 {
+					t.Errorf("%s: %d hits in two pages, want 2", after[l].Name, hits)
+				}
+			}
+			if views := after[cache.LayerViews]; views.Hits+views.Misses != 0 {
+				t.Errorf("the view layer counted %+v", views)
+			}
+		})
 	}
 }

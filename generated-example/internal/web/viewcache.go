@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -12,16 +14,40 @@ import (
 
 // cachedView is the view cache of a route that renders page: viewCache
 // with the server's lifetimes for pages (unless opts has its own), the
-// page's digest in the key, and background refreshes sent through the
-// whole server, as a new visitor's requests are.
+// page's digest in the key, background refreshes sent through the whole
+// server, as a new visitor's requests are, and the page's holes (see
+// view.Personal) filled for each visitor. With the view layer off
+// (Options.NoViews), pages are rendered for every request, holes and all.
 func (s *Server) cachedView(c *cache.Cache, page string, opts cache.ViewOptions) echo.MiddlewareFunc {
+	if s.opts.NoViews {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
 	if opts.Lifetimes == (cache.Lifetimes{}) {
 		opts.Lifetimes = s.opts.Views
 	}
 	opts.Digest = s.views.pageDigest(page)
 	opts.Refresh = s
+	opts.Fill = s.fillHole
 	return viewCache(c, opts)
 }
+
+// fillHole writes the content of the hole name, a partial, for the
+// request r that the view cache answers with a cached page.
+func (s *Server) fillHole(w io.Writer, r *http.Request, name string) error {
+	c, ok := r.Context().Value(echoContextKey{}).(echo.Context)
+	if !ok {
+		return errNoContext
+	}
+	return s.views.partial(w, name, s.views.view(nil, c))
+}
+
+// echoContextKey is where viewCache keeps, in the context of the request
+// it hands the view cache, the request's Echo context, which the page's
+// holes are filled from.
+type echoContextKey struct{}
+
+// errNoContext is a hole's failure to find its request's Echo context.
+var errNoContext = errors.New("web: a hole to fill outside viewCache")
 
 // pageKey is the memcached key of the cached page of page at u, as
 // cachedView stores it.
@@ -43,7 +69,10 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ctx echo.Context) error {
 			res := ctx.Response()
-			query := ctx.Request().URL.RawQuery
+			req := ctx.Request()
+			req = req.WithContext(context.WithValue(req.Context(), echoContextKey{}, ctx))
+			ctx.SetRequest(req)
+			query := req.URL.RawQuery
 			var err error
 			var recorded *http.Request
 			views(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +106,7 @@ func viewCache(c *cache.Cache, opts cache.ViewOptions) echo.MiddlewareFunc {
 						cache.RenderFailed(r)
 					}
 				}
-			})).ServeHTTP(res, ctx.Request())
+			})).ServeHTTP(res, req)
 			if err != nil && recorded != nil && cache.Rescued(recorded) {
 				// Views answered with a stale page, and has logged why.
 				return nil
