@@ -248,6 +248,10 @@ else
   echo "==> tasks in memory (PostgreSQL is not installed)"
 fi
 
+# Every instance signs session cookies with one random secret, as the apps
+# of one Heroku app share theirs.
+session_secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+
 # start_app SERVERS [NAME=VALUE...]: starts the example app on memcached
 # SERVERS, with the database if there is one, and more environment.
 start_app() {
@@ -255,7 +259,7 @@ start_app() {
   shift
   app_port=$(free_port)
   env PORT="$app_port" MEMCACHIER_SERVERS="$servers" DATABASE_URL="$database_url" \
-    SESSION_SECRET="$(printf 'load%.0s' {1..16})" "$@" \
+    SESSION_SECRET="$session_secret" "$@" \
     "$tmp/app" >> "$tmp/app.log" 2>&1 &
   app_pid=$!
   pids+=("$app_pid")
