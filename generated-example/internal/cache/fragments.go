@@ -18,13 +18,25 @@ const fragmentKeyStart = "_template_fragment_cache_"
 // "_template_fragment_cache_" + name, then "_" + each vary value.
 // Fragments.Key puts the template's digest before it.
 func FragmentKey(name string, vary ...string) string {
-	// Built in one piece: a page builds a key per row.
+	return fragmentKey("", name, vary)
+}
+
+// fragmentKey is FragmentKey(name, vary...) after digest and a colon, if
+// digest is not empty, built in one piece: a page builds a key per row.
+func fragmentKey(digest, name string, vary []string) string {
 	n := len(fragmentKeyStart) + len(name)
+	if digest != "" {
+		n += len(digest) + 1
+	}
 	for _, v := range vary {
 		n += 1 + len(v)
 	}
 	var b strings.Builder
 	b.Grow(n)
+	if digest != "" {
+		b.WriteString(digest)
+		b.WriteByte(':')
+	}
 	b.WriteString(fragmentKeyStart)
 	b.WriteString(name)
 	for _, v := range vary {
@@ -108,9 +120,9 @@ func (f *Fragments) Tagged(tags ...string) *Fragments {
 // FragmentKey(name, vary...).
 func (f *Fragments) Key(name string, vary ...string) string {
 	if f.opts.Digest == nil {
-		return FragmentKey(name, vary...)
+		return fragmentKey("", name, vary)
 	}
-	return f.opts.Digest(name) + ":" + FragmentKey(name, vary...)
+	return fragmentKey(f.opts.Digest(name), name, vary)
 }
 
 // Delete drops the fragment under key (see Key), in memcached and in this
@@ -264,10 +276,7 @@ func (f *Fragments) fetch(keys []string) (got [][]byte, staleRows []bool, rescue
 	got = make([][]byte, len(keys))
 	staleRows = make([]bool, len(keys))
 	rescues = make([][]byte, len(keys))
-	full := make([]string, len(keys))
-	for i, key := range keys {
-		full[i] = f.cache.Key(key)
-	}
+	full := f.cache.keys(keys)
 	near := f.cache.near
 	var marks [][]nearMark
 	if near != nil {

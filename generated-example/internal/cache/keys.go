@@ -59,6 +59,38 @@ func (c *Cache) Key(key string) string {
 // and the namespace.
 func (c *Cache) head() string { return c.start }
 
+// keys returns the Key of each of keys. The ordinary ones share one
+// allocation: a page looks up a fragment key per row.
+func (c *Cache) keys(keys []string) []string {
+	head := c.head()
+	full := make([]string, len(keys))
+	plain := make([]bool, len(keys))
+	size := 0
+	for i, key := range keys {
+		if plain[i] = len(head)+len(key) <= MaxKeyLength && legal(key); plain[i] {
+			size += len(head) + len(key)
+		} else {
+			full[i] = c.Key(key)
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, key := range keys {
+		if plain[i] {
+			b.WriteString(head)
+			b.WriteString(key)
+		}
+	}
+	all, at := b.String(), 0
+	for i, key := range keys {
+		if plain[i] {
+			full[i] = all[at : at+len(head)+len(key)]
+			at += len(head) + len(key)
+		}
+	}
+	return full
+}
+
 // Prefix returns what every key of c is stored under, before the key
 // itself: the cache's prefix, its layer's tag and its namespace.
 func (c *Cache) Prefix() string { return c.head() }

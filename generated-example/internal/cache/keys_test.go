@@ -243,3 +243,16 @@ func FuzzKey(f *testing.F) {
 		}
 	})
 }
+
+// TestKeysAreKey: the keys of a list, built together, are each key's Key,
+// for ordinary keys, long ones and ones with spaces alike.
+func TestKeysAreKey(t *testing.T) {
+	c := NewMemory(0, discard()).Namespace("ns")
+	keys := []string{"a", "", "with space", strings.Repeat("x", 300), "_template_fragment_cache_row_1_2", "café"}
+	full := c.keys(keys)
+	for i, key := range keys {
+		if want := c.Key(key); full[i] != want {
+			t.Errorf("keys()[%d] = %q, want Key(%q) = %q", i, full[i], key, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -221,6 +222,9 @@ func (n *near) put(key string, marks []nearMark, read time.Time, fresh int64, va
 	if el, ok := n.items[key]; ok {
 		n.remove(el)
 	}
+	// The key may share its memory with other keys (see Cache.keys):
+	// keep a copy of its own.
+	key = strings.Clone(key)
 	n.items[key] = n.lru.PushFront(&nearEntry{key: key, marks: marks, value: value, read: read, fresh: fresh, cost: cost})
 	n.size += cost
 	for n.size > n.limit {
