@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -131,11 +132,16 @@ func (c *Cache) answer(w http.ResponseWriter, req *http.Request, rt *viewRoute, 
 	h := w.Header()
 	if anonymous(req) {
 		body := p.public.Load()
+		if last := rt.public.Load(); body == nil && last.fits(req, p) {
+			body = &last.filled
+			p.public.Store(body)
+		}
 		if body == nil {
 			cookies := len(h.Values("Set-Cookie"))
 			filled := filledBody(c.fill(req, rt, p))
 			if len(h.Values("Set-Cookie")) == cookies {
 				p.public.Store(&filled)
+				rt.public.Store(&publicFill{path: req.URL.Path, query: req.URL.RawQuery, body: p.body, holes: p.holes, filled: filled})
 			}
 			body = &filled
 		}
@@ -147,6 +153,23 @@ func (c *Cache) answer(w http.ResponseWriter, req *http.Request, rt *viewRoute, 
 		h.Set("Cache-Control", "private, no-store")
 	}
 	p.send(w, body, xcache, head)
+}
+
+// publicFill is a page with its holes filled for a visitor who carries
+// nothing of theirs. A page read again from memcached, when there is no
+// near cache to keep the one read before, is a new copy: if it is the same
+// page, for the same address, it shares the filling.
+type publicFill struct {
+	path, query string
+	body        []byte
+	holes       []hole
+	filled      filledBody
+}
+
+// fits reports whether f is p's filling for req.
+func (f *publicFill) fits(req *http.Request, p *page) bool {
+	return f != nil && f.path == req.URL.Path && f.query == req.URL.RawQuery &&
+		slices.Equal(f.holes, p.holes) && bytes.Equal(f.body, p.body)
 }
 
 // anonymous reports whether req carries nothing of its visitor's: no

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	htmlstd "html"
 	"io"
 	"log/slog"
@@ -249,30 +250,46 @@ func TestHolesHeadAndLargePages(t *testing.T) {
 	}
 }
 
-// TestHolesPublicFilling: with a near cache, the holes of a visitor who
-// carries nothing of theirs are filled once per stored page and shared,
-// while a visitor with a cookie gets theirs filled on every answer.
+// TestHolesPublicFilling: the holes of a visitor who carries nothing of
+// theirs are filled once per page and shared, with the near cache and
+// without (when each hit reads a new copy from memcached), while a
+// visitor with a cookie gets theirs filled on every answer; two pages of
+// one route, asked for in turn, each get their own.
 func TestHolesPublicFilling(t *testing.T) {
 	srv := memcachedtest.Start(t)
-	opts := fastOptions(srv.Addr)
-	opts.NearCacheTTL = time.Minute
-	c := newMemcachedCache(t, opts, discard())
-	a := newHoleApp(c, ViewOptions{}, nil)
-	a.do("GET", "/public") // rendered and stored, and kept in the near cache
-	before := a.fills.Load()
-	for range 5 {
-		if rec := a.do("GET", "/public"); rec.Body.String() != holePage("anonymous", "") || rec.Header().Get("X-Cache") != "HIT" {
-			t.Fatalf("X-Cache %q, body %q", rec.Header().Get("X-Cache"), rec.Body)
-		}
-	}
-	if n := a.fills.Load() - before; n != 2 {
-		t.Errorf("5 anonymous hits filled %d holes, want 2: the page's two, once", n)
-	}
-	before = a.fills.Load()
-	for range 5 {
-		a.do("GET", "/public", "Cookie", "user=alice")
-	}
-	if n := a.fills.Load() - before; n != 10 {
-		t.Errorf("5 hits for alice filled %d holes, want 10", n)
+	for _, near := range []time.Duration{0, time.Minute} {
+		t.Run(fmt.Sprint("near cache ", near), func(t *testing.T) {
+			opts := fastOptions(srv.Addr)
+			opts.NearCacheTTL = near
+			opts.KeyPrefix = fmt.Sprint("public", near.Seconds(), ":")
+			c := newMemcachedCache(t, opts, discard())
+			a := newHoleApp(c, ViewOptions{}, func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, r.URL.Path)
+			})
+			a.do("GET", "/public") // rendered and stored, its holes filled
+			before := a.fills.Load()
+			for range 5 {
+				if rec := a.do("GET", "/public"); rec.Body.String() != holePage("anonymous", "/public") || rec.Header().Get("X-Cache") != "HIT" {
+					t.Fatalf("X-Cache %q, body %q", rec.Header().Get("X-Cache"), rec.Body)
+				}
+			}
+			if n := a.fills.Load() - before; n != 0 {
+				t.Errorf("5 anonymous hits filled %d holes, want none: the render's filling is shared", n)
+			}
+			before = a.fills.Load()
+			for range 5 {
+				a.do("GET", "/public", "Cookie", "user=alice")
+			}
+			if n := a.fills.Load() - before; n != 10 {
+				t.Errorf("5 hits for alice filled %d holes, want 10", n)
+			}
+			for range 3 {
+				for _, path := range []string{"/public", "/other"} {
+					if rec := a.do("GET", path); rec.Body.String() != holePage("anonymous", path) {
+						t.Errorf("%s: body %q", path, rec.Body)
+					}
+				}
+			}
+		})
 	}
 }

@@ -194,6 +194,9 @@ type viewRoute struct {
 	tagKeys  []string // the keys of opts.Tags
 	keyStart string   // the digest and a colon, or nothing
 	group    *flight[*page]
+	// public is the last page of the route whose holes were filled for a
+	// visitor who carries nothing of theirs (see Cache.answer).
+	public atomic.Pointer[publicFill]
 }
 
 // views is Views, with the flight that concurrent misses share given, for
