@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -201,7 +200,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		name = demoUser
 	case utf8.RuneCountInString(name) > maxUserName:
 		return echo.NewHTTPError(http.StatusBadRequest, "That name is too long: "+strconv.Itoa(maxUserName)+" characters at most.")
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, hiddenRune):
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, isHidden):
 		return echo.NewHTTPError(http.StatusBadRequest, "That name has control or text-direction characters: type it as plain text.")
 	}
 	sess, err := session.Get(sessionName, c)
@@ -211,12 +210,6 @@ func (s *Server) handleLogin(c echo.Context) error {
 	session.Regenerate(sess)
 	sess.Values["user"] = name
 	return c.Redirect(http.StatusSeeOther, "/session/")
-}
-
-// hiddenRune reports whether r is a control or formatting character, such
-// as a text-direction override, which could make a name read as another.
-func hiddenRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // handleLogout ends the session: its data is deleted and its cookie

@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -243,6 +245,44 @@ func TestLoginOnHerokuIsHTTPSOnly(t *testing.T) {
 			}
 			if body := b.get("/session/").Body.String(); !strings.Contains(body, "Logged in as") {
 				t.Errorf("after logging in over https:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestLoginName: a visitor logs in under the name they type, trimmed, or
+// as the demo visitor without one; a name too long, or with control or
+// text-direction characters, is refused with 400 and starts no session.
+func TestLoginName(t *testing.T) {
+	tests := []struct {
+		name, typed, shown string
+		status             int
+	}{
+		{"typed", "  Alice  ", "Alice", http.StatusSeeOther},
+		{"empty", "", demoUser, http.StatusSeeOther},
+		{"too long", strings.Repeat("é", maxUserName+1), "", http.StatusBadRequest},
+		{"direction override", "Alice\u202Egnp.exe", "", http.StatusBadRequest},
+		{"line break", "Alice\nBob", "", http.StatusBadRequest},
+		{"invalid UTF-8", "Alice\xff", "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestServer(t, Options{})
+			s.UseSessions(testSessions(s))
+			b := newBrowser(t, s)
+			rec := b.do(http.MethodPost, "/session/login", url.Values{"name": {tt.typed}})
+			if rec.Code != tt.status {
+				t.Fatalf("log in as %q: status %d, want %d", tt.typed, rec.Code, tt.status)
+			}
+			if tt.status != http.StatusSeeOther {
+				if b.cookies[sessionName] != nil {
+					t.Errorf("a refused name started a session")
+				}
+				return
+			}
+			want := "Logged in as <strong>" + template.HTMLEscapeString(tt.shown) + "</strong>"
+			if body := b.get("/session/").Body.String(); !strings.Contains(body, want) {
+				t.Errorf("the header lacks %q:\n%s", want, body)
 			}
 		})
 	}
