@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -148,12 +149,24 @@ func (c *Cache) answer(w http.ResponseWriter, req *http.Request, rt *viewRoute, 
 		p.send(w, *body, xcache, head)
 		return
 	}
-	body := c.fill(req, rt, p)
+	buf := fillBuffers.Get().(*[]byte)
+	body := c.fillInto((*buf)[:0], req, rt, p)
 	if IsPersonal(req) || len(h.Values("Set-Cookie")) > 0 {
 		h.Set("Cache-Control", "private, no-store")
 	}
 	p.send(w, body, xcache, head)
+	if cap(body) <= maxPooledFill {
+		*buf = body
+		fillBuffers.Put(buf)
+	}
 }
+
+// fillBuffers hold pages filled for one visitor while they are sent, so
+// that filling a page costs no allocation of its size; a buffer that grew
+// past maxPooledFill for a large page is left to the garbage collector.
+var fillBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledFill = 64 << 10
 
 // publicFill is a page with its holes filled for a visitor who carries
 // nothing of theirs. A page read again from memcached, when there is no
@@ -182,7 +195,12 @@ func anonymous(req *http.Request) bool {
 // fails is left empty, and the failure logged: it never shows what it
 // wrote before failing, nor anyone else's content.
 func (c *Cache) fill(req *http.Request, rt *viewRoute, p *page) []byte {
-	out := &holeWriter{b: make([]byte, 0, len(p.body)+512)}
+	return c.fillInto(make([]byte, 0, len(p.body)+512), req, rt, p)
+}
+
+// fillInto is fill, appending the page to buf.
+func (c *Cache) fillInto(buf []byte, req *http.Request, rt *viewRoute, p *page) []byte {
+	out := &holeWriter{b: buf}
 	at := 0
 	for _, h := range p.holes {
 		out.b = append(out.b, p.body[at:h.at]...)

@@ -9,9 +9,6 @@ import (
 	"github.com/echocache/scaffold/generated-example/internal/cache"
 )
 
-// storeKey is where Middleware puts the Store in an Echo context.
-const storeKey = "session.store"
-
 // Middleware makes store available to Get. A request that never calls Get
 // costs no cache round trip. A request that carries a session cookie with
 // a valid signature is marked as a known visitor's (cache.MarkVisitor), so
@@ -27,8 +24,8 @@ const storeKey = "session.store"
 func Middleware(store *Store, cookieFlags func(*http.Request) http.Cookie) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Set(storeKey, store)
-			state(c.Request()).cookieFlags = cookieFlags
+			st := state(c.Request())
+			st.store, st.cookieFlags = store, cookieFlags
 			if store.hasSessionCookie(c.Request()) {
 				cache.MarkVisitor(c.Request())
 			}
@@ -40,8 +37,8 @@ func Middleware(store *Store, cookieFlags func(*http.Request) http.Cookie) echo.
 // Enabled reports whether Middleware runs for the request, so that Get
 // can find a store.
 func Enabled(c echo.Context) bool {
-	_, ok := c.Get(storeKey).(*Store)
-	return ok
+	st := attached(c.Request())
+	return st != nil && st.store != nil
 }
 
 // Get returns the named session, loading it on the first call in a
@@ -49,13 +46,13 @@ func Enabled(c echo.Context) bool {
 // is written, so a handler never has to remember to call Save before a
 // redirect.
 func Get(name string, c echo.Context) (*sessions.Session, error) {
-	store, ok := c.Get(storeKey).(*Store)
-	if !ok {
+	r := c.Request()
+	rs := attached(r)
+	if rs == nil || rs.store == nil {
 		return nil, errNoStore
 	}
-	r := c.Request()
-	st := state(r).get(name)
-	sess, err := store.Get(r, name)
+	st := rs.get(name)
+	sess, err := rs.store.Get(r, name)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +62,7 @@ func Get(name string, c echo.Context) (*sessions.Session, error) {
 		res.Before(func() {
 			// A failure is counted and logged by the cache; the visitor
 			// keeps the session they had.
-			store.saveIfChanged(r, res, sess)
+			rs.store.saveIfChanged(r, res, sess)
 		})
 	}
 	return sess, nil

@@ -96,7 +96,15 @@ func NewStore(c *cache.Cache, opts Options, secret []byte, previous ...[]byte) *
 // Get returns the named session for the request, loading it at most once
 // per request.
 func (s *Store) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return sessions.GetRegistry(r).Get(s, name)
+	st := state(r).get(name)
+	if st.session == nil {
+		sess, err := s.New(r, name)
+		if err != nil {
+			return nil, err
+		}
+		st.session = sess
+	}
+	return st.session, nil
 }
 
 // New loads the named session from the cache, or returns a new, empty one
@@ -343,20 +351,23 @@ func newID() string {
 }
 
 // requestState is what the store remembers during one request: the
-// app's flags for its cookies, and how each session was loaded, to tell
-// whether it changed.
+// store and the app's flags for its cookies, from Middleware, and how
+// each session was loaded, to tell whether it changed.
 type requestState struct {
+	store       *Store                          // from Middleware; nil outside it
 	cookieFlags func(*http.Request) http.Cookie // from Middleware; nil outside it
-	sessions    map[string]*sessionState
+	sessions    []*sessionState                 // a request has one or two
 }
 
 type sessionState struct {
+	name     string
 	loaded   []byte // the entry as loaded or last saved, nil for a new session
 	loadedID string
 	created  time.Time
-	touch    bool   // the idle timeout wants the entry refreshed
-	hooked   bool   // Get has arranged for the session to be saved
-	cookieID []byte // the ID in the request's cookie, once its signature is checked
+	touch    bool              // the idle timeout wants the entry refreshed
+	hooked   bool              // Get has arranged for the session to be saved
+	cookieID []byte            // the ID in the request's cookie, once its signature is checked
+	session  *sessions.Session // as Get returned it
 }
 
 type stateKey struct{}
@@ -364,20 +375,28 @@ type stateKey struct{}
 // state returns the request's session state, attaching it to the request
 // the way gorilla/sessions attaches its registry.
 func state(r *http.Request) *requestState {
-	if st, ok := r.Context().Value(stateKey{}).(*requestState); ok {
+	if st := attached(r); st != nil {
 		return st
 	}
-	st := &requestState{sessions: make(map[string]*sessionState)}
+	st := &requestState{}
 	*r = *r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	return st
 }
 
+// attached returns the request's session state, or nil if it has none.
+func attached(r *http.Request) *requestState {
+	st, _ := r.Context().Value(stateKey{}).(*requestState)
+	return st
+}
+
 func (rs *requestState) get(name string) *sessionState {
-	st, ok := rs.sessions[name]
-	if !ok {
-		st = &sessionState{}
-		rs.sessions[name] = st
+	for _, st := range rs.sessions {
+		if st.name == name {
+			return st
+		}
 	}
+	st := &sessionState{name: name}
+	rs.sessions = append(rs.sessions, st)
 	return st
 }
 
