@@ -306,8 +306,39 @@ func (m *memcached) probe(addr string) error {
 // dial tells.
 type watchedConn struct {
 	net.Conn
-	ring *ring
-	addr string
+	ring     *ring
+	addr     string
+	deadline time.Time // the last deadline set with SetDeadline
+}
+
+// deadlineSlack is how little a deadline may move without being moved.
+// gomemcache pushes the deadline back before each line it reads, a few
+// times per operation, and each move is a timer update: a deadline up to
+// this much sooner than asked (out of Timeout's 750ms) costs nothing.
+const deadlineSlack = time.Millisecond
+
+// SetDeadline sets the connection's deadline to t, unless it would move
+// a deadline later by less than deadlineSlack.
+func (c *watchedConn) SetDeadline(t time.Time) error {
+	if t.After(c.deadline) && t.Sub(c.deadline) < deadlineSlack {
+		return nil
+	}
+	c.deadline = t
+	return c.Conn.SetDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline alone; SetDeadline sets it next
+// time.
+func (c *watchedConn) SetReadDeadline(t time.Time) error {
+	c.deadline = time.Time{}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the write deadline alone; SetDeadline sets it
+// next time.
+func (c *watchedConn) SetWriteDeadline(t time.Time) error {
+	c.deadline = time.Time{}
+	return c.Conn.SetWriteDeadline(t)
 }
 
 // Read reads from the connection, reporting a timeout to the ring.

@@ -620,3 +620,50 @@ func allOn(r *ring, addr string, keys []string) bool {
 	}
 	return true
 }
+
+// deadlineConn counts the deadlines set on it.
+type deadlineConn struct {
+	net.Conn
+	set []time.Time
+}
+
+func (c *deadlineConn) SetDeadline(t time.Time) error {
+	c.set = append(c.set, t)
+	return nil
+}
+
+func (c *deadlineConn) SetReadDeadline(t time.Time) error { return nil }
+
+// TestDeadlineMoves: gomemcache pushes a connection's deadline back before
+// each line it reads; a push of less than deadlineSlack is not made (it
+// would only update a timer), so the deadline is never more than that
+// sooner than asked. Any other change is made, and clearing it always is.
+func TestDeadlineMoves(t *testing.T) {
+	raw := &deadlineConn{}
+	c := &watchedConn{Conn: raw}
+	start := time.Now().Add(750 * time.Millisecond)
+	steps := []struct {
+		at   time.Time
+		made bool
+	}{
+		{start, true},
+		{start.Add(deadlineSlack / 2), false},
+		{start.Add(deadlineSlack - 1), false},
+		{start.Add(deadlineSlack), true},
+		{start, true}, // sooner: always made
+		{time.Time{}, true},
+		{time.Time{}, true},
+		{start, true},
+	}
+	for i, s := range steps {
+		before := len(raw.set)
+		c.SetDeadline(s.at)
+		if made := len(raw.set) > before; made != s.made {
+			t.Errorf("step %d: deadline set %v, want %v", i, made, s.made)
+		}
+	}
+	c.SetReadDeadline(start)
+	if c.SetDeadline(start.Add(deadlineSlack / 2)); raw.set[len(raw.set)-1] != start.Add(deadlineSlack/2) {
+		t.Error("after a read deadline of its own, a deadline was not set")
+	}
+}

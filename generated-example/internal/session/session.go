@@ -68,10 +68,11 @@ type Options struct {
 // Store is a gorilla/sessions Store that keeps session data in the cache.
 // Build one with NewStore.
 type Store struct {
-	cache  *cache.Cache
-	codecs []securecookie.Codec
-	opts   Options
-	now    func() time.Time
+	cache    *cache.Cache
+	codecs   []securecookie.Codec
+	verified verifiedCookies
+	opts     Options
+	now      func() time.Time
 }
 
 // NewStore returns a Store on c. Cookies are signed with secret; cookies
@@ -250,9 +251,14 @@ func (s *Store) encode(sess *sessions.Session, st *sessionState, now time.Time) 
 // it decodes are kept for New, which then need not check them again.
 func (s *Store) hasSessionCookie(r *http.Request) bool {
 	found := false
+	now := s.now()
 	for _, c := range r.Cookies() {
-		var id []byte
-		if securecookie.DecodeMulti(c.Name, c.Value, &id, s.codecs...) == nil {
+		id, ok := s.verified.get(c.Name, c.Value, now)
+		if !ok && securecookie.DecodeMulti(c.Name, c.Value, &id, s.codecs...) == nil {
+			s.verified.put(c.Name, c.Value, id, now)
+			ok = true
+		}
+		if ok {
 			state(r).get(c.Name).cookieID = id
 			found = true
 		}
