@@ -62,7 +62,7 @@ func BenchmarkLoadSave(b *testing.B) {
 	if err := securecookie.DecodeMulti("session", cookie.Value, &id, store.codecs...); err != nil {
 		b.Fatal(err)
 	}
-	key = "session:" + string(id)
+	key = c.InLayer(cache.LayerSessions).Key(entryKey(string(id)))
 
 	serve := func(b *testing.B, target string) {
 		for i := 0; i < b.N; i++ {

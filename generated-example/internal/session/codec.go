@@ -27,30 +27,46 @@ const recordVersion = 1
 var errCorrupt = errors.New("session: corrupt record")
 
 func encode(rec record) ([]byte, error) {
-	b := make([]byte, 0, 64)
+	return appendRecord(make([]byte, 0, 64), rec)
+}
+
+// appendRecord appends rec's encoding to b.
+func appendRecord(b []byte, rec record) ([]byte, error) {
 	b = append(b, 's', recordVersion)
 	b = binary.AppendVarint(b, unixNano(rec.Created))
 	b = binary.AppendVarint(b, unixNano(rec.LastSeen))
 	b = binary.AppendUvarint(b, uint64(len(rec.Values)))
 	// Entries are sorted, so equal sessions encode to equal bytes and a
-	// change is a byte comparison. Keys are distinct and every encoding is
-	// self-delimiting, so sorting key+value sorts by key.
-	entries := make([][]byte, 0, len(rec.Values))
+	// change is a byte comparison. Keys are distinct and their encodings
+	// self-delimiting, so sorting by the keys' encodings sorts the entries.
+	var spaceForKeys [256]byte
+	var spaceForEntries [8]entry
+	keys, entries := spaceForKeys[:0], spaceForEntries[:0]
 	for k, v := range rec.Values {
-		e, err := appendValue(nil, k)
-		if err == nil {
-			e, err = appendValue(e, v)
-		}
-		if err != nil {
+		start := len(keys)
+		var err error
+		if keys, err = appendValue(keys, k); err != nil {
 			return nil, err
 		}
-		entries = append(entries, e)
+		entries = append(entries, entry{start, len(keys), v})
 	}
-	slices.SortFunc(entries, bytes.Compare)
+	slices.SortFunc(entries, func(x, y entry) int {
+		return bytes.Compare(keys[x.start:x.end], keys[y.start:y.end])
+	})
 	for _, e := range entries {
-		b = append(b, e...)
+		b = append(b, keys[e.start:e.end]...)
+		var err error
+		if b, err = appendValue(b, e.value); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
+}
+
+// entry is a session value, and where its key's encoding is.
+type entry struct {
+	start, end int
+	value      interface{}
 }
 
 func decode(data []byte) (record, error) {
@@ -88,7 +104,7 @@ func decode(data []byte) (record, error) {
 func appendValue(b []byte, v interface{}) ([]byte, error) {
 	switch v := v.(type) {
 	case string:
-		return appendBytes(append(b, 's'), []byte(v)), nil
+		return append(binary.AppendUvarint(append(b, 's'), uint64(len(v))), v...), nil
 	case bool:
 		if v {
 			return append(b, 'T'), nil

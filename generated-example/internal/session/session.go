@@ -118,7 +118,7 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	// only in its holes, which are filled for each visitor.
 	cache.MarkPersonal(r)
 	sess := sessions.NewSession(s, name)
-	sess.Options = s.cookieOptions(r)
+	*sess.Options = s.cookieOptions(r)
 	sess.IsNew = true
 	st := state(r).get(name)
 	st.created = s.now()
@@ -222,7 +222,9 @@ func (s *Store) saveIfChanged(r *http.Request, w http.ResponseWriter, sess *sess
 	if sess.Options.MaxAge < 0 || len(sess.Values) == 0 {
 		return s.Save(r, w, sess)
 	}
-	data, err := s.encode(sess, st, s.now())
+	// Encoded on the stack: most requests change nothing.
+	var space [256]byte
+	data, err := s.appendEncoded(space[:0], sess, st, s.now())
 	if err != nil {
 		return err
 	}
@@ -231,18 +233,23 @@ func (s *Store) saveIfChanged(r *http.Request, w http.ResponseWriter, sess *sess
 	if !st.touch && sess.ID != "" && sess.ID == st.loadedID && bytes.Equal(data, st.loaded) {
 		return nil
 	}
-	return s.save(r, w, sess, data)
+	return s.save(r, w, sess, bytes.Clone(data))
 }
 
 // encode is the entry that save stores for the session at time now.
-// LastSeen is kept only when an idle timeout needs it, so that without one
-// an unchanged session encodes exactly as it was loaded.
 func (s *Store) encode(sess *sessions.Session, st *sessionState, now time.Time) ([]byte, error) {
+	return s.appendEncoded(make([]byte, 0, 64), sess, st, now)
+}
+
+// appendEncoded appends the session's entry at time now to b. LastSeen is
+// kept only when an idle timeout needs it, so that without one an
+// unchanged session encodes exactly as it was loaded.
+func (s *Store) appendEncoded(b []byte, sess *sessions.Session, st *sessionState, now time.Time) ([]byte, error) {
 	rec := record{Values: sess.Values, Created: st.created}
 	if s.opts.IdleTimeout > 0 {
 		rec.LastSeen = now
 	}
-	return encode(rec)
+	return appendRecord(b, rec)
 }
 
 // hasSessionCookie reports whether r carries a cookie that one of the
@@ -312,12 +319,12 @@ func (s *Store) ttl(created, now time.Time) time.Duration {
 // the app's cookie flags, as Middleware got them for r, and the store's
 // lifetime. Outside Middleware there are no flags, and save refuses to
 // set a cookie.
-func (s *Store) cookieOptions(r *http.Request) *sessions.Options {
+func (s *Store) cookieOptions(r *http.Request) sessions.Options {
 	var f http.Cookie
 	if flags := state(r).cookieFlags; flags != nil {
 		f = flags(r)
 	}
-	return &sessions.Options{
+	return sessions.Options{
 		Path:     f.Path,
 		Domain:   f.Domain,
 		MaxAge:   int(s.opts.MaxAge / time.Second),
