@@ -21,7 +21,7 @@ func setFlash(c echo.Context, msg string) {
 // response is marked personal (cache.MarkPersonal): it is this visitor's
 // alone, and a page rendered with it is never stored by the view cache,
 // whether a message was waiting or not. Show messages in a hole (see
-// view.Flash), which is filled for each visitor.
+// flashHole), which is filled for each visitor.
 func takeFlash(c echo.Context) string {
 	cache.MarkPersonal(c.Request())
 	cookie, err := c.Cookie(flashCookie)
@@ -37,8 +37,8 @@ func takeFlash(c echo.Context) string {
 	return msg
 }
 
-// Flash returns the visitor's one-time message, if any, and clears it:
-// what the layout's "flash" hole shows.
-func (v view) Flash() string {
-	return takeFlash(v.c)
+// flashHole gives the layout's "flash" hole the visitor's one-time
+// message, if any, and clears it.
+func flashHole(c echo.Context) (any, error) {
+	return takeFlash(c), nil
 }

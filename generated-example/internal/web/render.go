@@ -44,6 +44,9 @@ type renderer struct {
 	// to (see Server.addSection). They are added before the app serves,
 	// and only read after that.
 	sections []section
+	// holes give each hole's partial its data (see Server.addHole). They
+	// too are added before the app serves.
+	holes map[string]holeFunc
 }
 
 // newRenderer parses every page. Each set gets the fragment-cache
@@ -53,7 +56,7 @@ func newRenderer(fsys fs.FS, fragments *cache.Fragments) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{pages: make(map[string]*template.Template)}
+	r := &renderer{pages: make(map[string]*template.Template), holes: make(map[string]holeFunc)}
 	funcs := template.FuncMap{
 		"now":    func() string { return time.Now().Format(timeFormat) },
 		"mul100": func(f float64) float64 { return f * 100 },
@@ -200,8 +203,7 @@ const timeFormat = "15:04:05.000"
 
 // view is what the layout is executed with: the page's own data, which
 // the page's "content" template gets, and the request, for the parts of
-// the layout that depend on who is visiting (methods on view, such as the
-// header's log-in state, read it).
+// the layout that depend on who is visiting (its holes: see Personal).
 type view struct {
 	Page     any
 	Sections []section // the header's links
@@ -216,19 +218,47 @@ func (r *renderer) view(data any, c echo.Context) view {
 
 // Personal renders the hole name: a personal part of the page, such as
 // the header's account box, whose content is the partial of that name,
-// executed for the request like the layout. On a page the view cache
-// keeps, the hole is left empty in the stored page and filled for each
-// visitor on every answer (see cache.Hole), so the partial may show the
-// visitor's session or flash message; nothing else on such a page may.
+// executed with what the hole's function (see Server.addHole) returns for
+// the request. On a page the view cache keeps, the hole is left empty in
+// the stored page and filled for each visitor on every answer (see
+// cache.Hole), so the partial may show the visitor's session or flash
+// message; nothing else on such a page may.
 func (v view) Personal(name string) (template.HTML, error) {
 	if mark, ok := cache.Hole(v.c.Request(), name); ok {
 		return template.HTML(mark), nil
 	}
 	var b strings.Builder
-	if err := v.views.partial(&b, name, v); err != nil {
+	if err := v.views.hole(&b, name, v.c); err != nil {
 		return "", err
 	}
 	return template.HTML(b.String()), nil
+}
+
+// A holeFunc returns the data that a hole's partial shows for the
+// request c: the visitor's own, such as who is logged in.
+type holeFunc func(c echo.Context) (any, error)
+
+// addHole sets the function that gives the partial of the hole name its
+// data. The partial of a hole without one is executed with nil: the
+// account box of a server without sessions is empty. Add holes before the
+// app serves: pages read them without a lock.
+func (s *Server) addHole(name string, data holeFunc) {
+	s.views.holes[name] = data
+}
+
+// hole writes the content of the hole name for c: its partial, executed
+// with its function's data. The partial gets the data itself, not the
+// view, so that filling a hole calls no method through reflection, which
+// would cost a cached page more than the rest of the template.
+func (r *renderer) hole(w io.Writer, name string, c echo.Context) error {
+	var data any
+	if f := r.holes[name]; f != nil {
+		var err error
+		if data, err = f(c); err != nil {
+			return err
+		}
+	}
+	return r.partial(w, name, data)
 }
 
 // buffers hold pages while they are rendered. html/template writes a page

@@ -107,6 +107,7 @@ func newServer(opts Options, c *cache.Cache, logger *slog.Logger, fsys fs.FS) (*
 	}
 	s.echo.Use(securityHeaders(), crossOriginProtection(), limitBodies(maxBody))
 	s.routes(fsys)
+	s.addHole("flash", flashHole)
 	return s, nil
 }
 

@@ -45,6 +45,7 @@ const (
 // by the thousand, never stores anything.
 func (s *Server) UseSessions(store *session.Store) {
 	s.echo.Use(session.Middleware(store, cookieFlags))
+	s.addHole("login", accountHole)
 	s.layers = append(s.layers, cache.LayerSessions)
 	limit := limitNewSessions()
 	s.echo.GET("/set/", s.handleSetForm)
@@ -84,13 +85,10 @@ type account struct {
 	User string // who is logged in; empty for nobody
 }
 
-// Account returns what the layout's header shows about the visitor (see
-// views/partials/account.html), or nil on a server without sessions.
-func (v view) Account() (*account, error) {
-	if !session.Enabled(v.c) {
-		return nil, nil
-	}
-	user, err := currentUser(v.c)
+// accountHole gives the layout's "login" hole what the header shows about
+// the visitor (see views/partials/account.html).
+func accountHole(c echo.Context) (any, error) {
+	user, err := currentUser(c)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func (s *Server) fillHole(w io.Writer, r *http.Request, name string) error {
 	if !ok {
 		return errNoContext
 	}
-	return s.views.partial(w, name, s.views.view(nil, c))
+	return s.views.hole(w, name, c)
 }
 
 // echoContextKey is where viewCache keeps, in the context of the request
