@@ -116,7 +116,7 @@ type indexPage struct {
 	LoadedAt   string
 	RenderedAt string
 	CacheKind  string
-	ViewKey    string // the memcached key of the cached page
+	ViewKey    string // the memcached key of the cached page; "" with the view layer off
 }
 
 // handleIndex shows the task list. The route is a cached view that

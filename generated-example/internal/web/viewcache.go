@@ -50,8 +50,11 @@ type echoContextKey struct{}
 var errNoContext = errors.New("web: a hole to fill outside viewCache")
 
 // pageKey is the memcached key of the cached page of page at u, as
-// cachedView stores it.
+// cachedView stores it, or "" with the view layer off.
 func (s *Server) pageKey(c *cache.Cache, page string, u *url.URL) string {
+	if s.opts.NoViews {
+		return ""
+	}
 	return c.PageKey(cache.ViewOptions{Digest: s.views.pageDigest(page)}, u)
 }
 
