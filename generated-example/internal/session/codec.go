@@ -37,8 +37,10 @@ func appendRecord(b []byte, rec record) ([]byte, error) {
 	b = binary.AppendVarint(b, unixNano(rec.LastSeen))
 	b = binary.AppendUvarint(b, uint64(len(rec.Values)))
 	// Entries are sorted, so equal sessions encode to equal bytes and a
-	// change is a byte comparison. Keys are distinct and their encodings
-	// self-delimiting, so sorting by the keys' encodings sorts the entries.
+	// change is a byte comparison: by the keys' encodings, which are
+	// self-delimiting, then by the values' for the rare distinct keys that
+	// encode alike (two NaNs, times that differ only in their monotonic
+	// clock reading).
 	var spaceForKeys [256]byte
 	var spaceForEntries [8]entry
 	keys, entries := spaceForKeys[:0], spaceForEntries[:0]
@@ -51,7 +53,12 @@ func appendRecord(b []byte, rec record) ([]byte, error) {
 		entries = append(entries, entry{start, len(keys), v})
 	}
 	slices.SortFunc(entries, func(x, y entry) int {
-		return bytes.Compare(keys[x.start:x.end], keys[y.start:y.end])
+		if c := bytes.Compare(keys[x.start:x.end], keys[y.start:y.end]); c != 0 {
+			return c
+		}
+		vx, _ := appendValue(nil, x.value)
+		vy, _ := appendValue(nil, y.value)
+		return bytes.Compare(vx, vy)
 	})
 	for _, e := range entries {
 		b = append(b, keys[e.start:e.end]...)

@@ -261,9 +261,12 @@ func (s *Store) hasSessionCookie(r *http.Request) bool {
 	now := s.now()
 	for _, c := range r.Cookies() {
 		id, ok := s.verified.get(c.Name, c.Value, now)
-		if !ok && securecookie.DecodeMulti(c.Name, c.Value, &id, s.codecs...) == nil {
-			s.verified.put(c.Name, c.Value, id, now)
-			ok = true
+		if !ok {
+			var decoded []byte
+			if securecookie.DecodeMulti(c.Name, c.Value, &decoded, s.codecs...) == nil {
+				s.verified.put(c.Name, c.Value, decoded, now)
+				id, ok = decoded, true
+			}
 		}
 		if ok {
 			state(r).get(c.Name).cookieID = id

@@ -373,8 +373,20 @@ func TestTimeouts(t *testing.T) {
 func TestGetWithoutMiddleware(t *testing.T) {
 	e := echo.New()
 	c := e.NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
+	if Enabled(c) {
+		t.Error("Enabled without Middleware")
+	}
 	if _, err := Get("session", c); err == nil {
 		t.Error("Get without Middleware succeeded, want an error")
+	}
+	store := NewStore(cache.NewMemory(0, discard()), Options{}, secret)
+	var enabled bool
+	Middleware(store, cookieFlags)(func(c echo.Context) error {
+		enabled = Enabled(c)
+		return nil
+	})(c)
+	if !enabled {
+		t.Error("Enabled under Middleware is false")
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 // session's round trip). A cookie is found by its whole name and value:
 // only the very cookie the store accepted skips the check, and a cookie
 // past its lifetime is accepted for at most a minute more (the session in
-// the cache has its own). It holds at most maxVerified cookies, and starts
-// over when full.
+// the cache has its own). It holds at most maxVerified cookies: when
+// full, it forgets the ones checked over a minute ago, and starts over if
+// that is not enough. A value longer than any the store signs is never
+// looked up.
 type verifiedCookies struct {
 	mu sync.Mutex
 	m  map[verifiedKey]verifiedCookie
@@ -30,11 +32,17 @@ type verifiedCookie struct {
 const (
 	verifiedFor = time.Minute
 	maxVerified = 4096
+	// maxCookie is the longest value looked up: securecookie's own limit,
+	// which a session cookie, a signed 256-bit ID, is far below.
+	maxCookie = 4096
 )
 
 // get returns the ID in the cookie name=value if it was verified in the
 // minute before now.
 func (v *verifiedCookies) get(name, value string, now time.Time) ([]byte, bool) {
+	if len(value) > maxCookie {
+		return nil, false
+	}
 	v.mu.Lock()
 	c, ok := v.m[verifiedKey{name, value}]
 	v.mu.Unlock()
@@ -48,6 +56,13 @@ func (v *verifiedCookies) get(name, value string, now time.Time) ([]byte, bool) 
 func (v *verifiedCookies) put(name, value string, id []byte, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if len(v.m) >= maxVerified {
+		for k, c := range v.m {
+			if now.Sub(c.at) >= verifiedFor || now.Before(c.at) {
+				delete(v.m, k)
+			}
+		}
+	}
 	if v.m == nil || len(v.m) >= maxVerified {
 		v.m = make(map[verifiedKey]verifiedCookie)
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,31 @@ func TestVerifiedCookiesBounded(t *testing.T) {
 	}
 	if _, ok := v.get("session", "one more", now.Add(-time.Second)); ok {
 		t.Error("a cookie was found before it was checked (a clock that went back)")
+	}
+
+	// Full of cookies checked over a minute ago, and a few of now: only
+	// the old ones are forgotten.
+	v = verifiedCookies{}
+	for i := 0; i < maxVerified-2; i++ {
+		v.put("session", strconv.Itoa(i), []byte{1}, now)
+	}
+	later := now.Add(verifiedFor)
+	v.put("session", "recent 1", []byte{1}, later)
+	v.put("session", "recent 2", []byte{1}, later)
+	v.put("session", "recent 3", []byte{1}, later)
+	if len(v.m) != 3 {
+		t.Errorf("full with %d old cookies, then one more: %d remembered, want the 3 recent ones", maxVerified-2, len(v.m))
+	}
+	for _, c := range []string{"recent 1", "recent 2", "recent 3"} {
+		if _, ok := v.get("session", c, later); !ok {
+			t.Errorf("%s was forgotten", c)
+		}
+	}
+
+	// A value longer than any signed cookie is never looked up.
+	long := strings.Repeat("x", maxCookie+1)
+	v.put("session", long, []byte{1}, now)
+	if _, ok := v.get("session", long, now); ok {
+		t.Error("an over-long cookie was looked up")
 	}
 }
