@@ -243,11 +243,11 @@ func (s *Server) Stats() (map[string]string, error) {
 	}
 }
 
-// Keys returns the keys of the items the server holds, sorted, from
-// memcached's "lru_crawler metadump all", so a test can check what an app
-// writes. The crawler can miss an item that memcached is moving between
-// its LRU segments (one read a moment ago, say): poll for a key that
-// must be there.
+// Keys returns the keys of the items the server holds, sorted, each once,
+// from memcached's "lru_crawler metadump all", so a test can check what an
+// app writes. The crawler can miss an item that memcached is moving
+// between its LRU segments (one read a moment ago, say): poll for a key
+// that must be there.
 func (s *Server) Keys() ([]string, error) {
 	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
 	if err != nil {
@@ -264,8 +264,10 @@ func (s *Server) Keys() ([]string, error) {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
+		// The crawler can also meet an item twice, when memcached moves
+		// it between segments meanwhile.
 		slices.Sort(keys)
-		return keys, err
+		return slices.Compact(keys), err
 	}
 }
 
