@@ -33,13 +33,13 @@ func parseForm(c echo.Context) error {
 }
 
 // isHidden reports whether r is a character that a line of text, such as
-// a title, must not hold
-// because it is not seen but changes what is: control characters (C0, DEL
-// and C1: tabs, line breaks, terminal escapes), line and paragraph
-// separators, and the bidirectional controls (U+061C, U+200E-U+200F,
-// U+202A-U+202E, U+2066-U+2069), which can make a title read differently
-// from what it holds, and the rest of the page with it ("Trojan Source").
-// Right-to-left letters need none of them.
+// a title or a name, must not hold because it is not seen but changes
+// what is: control characters (C0, DEL and C1: tabs, line breaks,
+// terminal escapes), line and paragraph separators, and the bidirectional
+// controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), which
+// can make a title read differently from what it holds, and the rest of
+// the page with it ("Trojan Source"). Right-to-left letters need none of
+// them.
 func isHidden(r rune) bool {
 	return unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control, unicode.Zl, unicode.Zp)
 }
